@@ -1,0 +1,1 @@
+"""Built-in probes: one module per source family, each exposing ``PROBE`` (see scanner/probe.py)."""

@@ -1,0 +1,221 @@
+"""The data every stage of a scan hands to the next: evidence in, scorecard out.
+
+These models are the published contract (``mlscan schema`` prints the JSON Schema of
+:class:`Scorecard`), so field names change only with the schema version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+DIMENSIONS: tuple[str, ...] = (
+    "data_management",
+    "experiment_tracking",
+    "model_deployment",
+    "monitoring",
+    "governance",
+    "collaboration",
+)
+
+
+class Strength(str, Enum):
+    """How strongly a piece of evidence proves a practice (RUBRIC.md §2.1)."""
+
+    mention = "mention"
+    configured = "configured"
+    executed = "executed"
+    enforced = "enforced"
+
+    @property
+    def rank(self) -> int:
+        return _STRENGTH_RANK[self]
+
+
+_STRENGTH_RANK = {
+    Strength.mention: 0,
+    Strength.configured: 1,
+    Strength.executed: 2,
+    Strength.enforced: 3,
+}
+
+
+class Outcome(str, Enum):
+    present = "present"
+    unknown = "unknown"
+
+
+class Citation(BaseModel):
+    """Where a fact was seen: lines of a file at a commit, or a service response."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = "repo"
+    path: Optional[str] = None
+    start_line: Optional[int] = None
+    end_line: Optional[int] = None
+    commit: Optional[str] = None
+    blob: Optional[str] = None
+    url: Optional[str] = None
+    excerpt: Optional[str] = None
+    endpoint: Optional[str] = None
+    observed_at: Optional[str] = None
+    response_digest: Optional[str] = None
+
+
+class Evidence(BaseModel):
+    """One cited fact, or one observation a probe could not make (outcome ``unknown``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: str
+    probe: str
+    subject: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    strength: Strength = Strength.configured
+    outcome: Outcome = Outcome.present
+    reason: Optional[str] = None
+    downgrades: list[str] = Field(
+        default_factory=list,
+        description="Why this evidence is weaker than it looks (RUBRIC.md §2.3)",
+    )
+    citation: Optional[Citation] = None
+
+
+def fingerprint(kind: str, subject: str, path: str | None, attributes: dict[str, Any]) -> str:
+    """A stable id: kind + subject + path + attributes, never line numbers.
+
+    Moving a block inside a file keeps the id, so baselines and SARIF dedup survive edits.
+    """
+    payload = json.dumps(
+        [kind, subject, path or "", attributes], sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+CriterionStatus = Literal["pass", "unverified", "fail", "unknown", "waived", "not_applicable"]
+MET_FOR_LEVEL = frozenset({"pass", "unverified", "waived", "not_applicable"})
+MET_FOR_VERIFIED = frozenset({"pass", "waived", "not_applicable"})
+
+
+class CriterionResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    dimension: str
+    level: int
+    title: str
+    status: CriterionStatus
+    reason: str = ""
+    remediation: str = ""
+    evidence: list[str] = Field(default_factory=list, description="Ids of the evidence that decided it")
+    self_reported: bool = False
+
+
+class Gap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: str
+    title: str
+    status: CriterionStatus
+    reason: str
+    remediation: str
+
+
+class DimensionScore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    level: int
+    verified_level: int
+    highest_band: int = Field(description="Highest level whose own criteria are all met, in or out of order")
+    coverage: float = Field(description="Decidable criteria / all criteria")
+    decided_by: list[str] = Field(default_factory=list, description="Criteria met at the reported level")
+    not_verifiable: list[Gap] = Field(default_factory=list)
+    next_level: list[Gap] = Field(default_factory=list)
+
+
+class ScanProblem(BaseModel):
+    """Something the scanner could not do: a probe that raised, a file it could not read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["probe", "file", "config", "service"]
+    subject: str
+    message: str
+
+
+class RulePackRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    version: str
+    sha256: str
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    rev: Optional[str] = None
+    commit: Optional[str] = None
+    remote: Optional[str] = None
+    subpath: Optional[str] = None
+    dirty: bool = False
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: str
+    reason: str
+    justification: str = ""
+    owner: str = ""
+    expires: Optional[str] = None
+    active: bool = True
+    note: str = ""
+
+
+class Header(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    scanner: str
+    scanner_version: str
+    generated_at: str
+    rule_pack: RulePackRef
+    target: Target
+    context: dict[str, Any] = Field(default_factory=dict, description="Self-declared context from .mlscan.yaml")
+
+
+class Scorecard(BaseModel):
+    """The canonical scan result. Same input gives byte-identical JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    header: Header
+    dimensions: list[DimensionScore]
+    criteria: list[CriterionResult]
+    evidence: list[Evidence]
+    waivers: list[Waiver] = Field(default_factory=list)
+    errors: list[ScanProblem] = Field(default_factory=list)
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds per probe; zeroed when SOURCE_DATE_EPOCH is set"
+    )
+
+    def dimension(self, dim_id: str) -> DimensionScore:
+        for dim in self.dimensions:
+            if dim.id == dim_id:
+                return dim
+        raise KeyError(dim_id)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,197 @@
+"""The probe API: what a probe declares, and the context it collects evidence through.
+
+A probe is declared data plus one pure function::
+
+    PROBE = Probe(
+        id="dvc",
+        title="DVC pipelines, pointers and remotes",
+        patterns=("**/dvc.yaml", "**/*.dvc"),
+        kinds=(Kind("dvc.pipeline", DvcPipeline, "A dvc.yaml with its stages"),),
+        collect=collect,
+    )
+
+``collect(ctx)`` yields :class:`~scanner.models.Evidence` built with ``ctx.evidence(...)``.
+It reads only through ``ctx.facts`` (parsed once, shared) and only the paths in
+``ctx.paths`` (the files its patterns matched). It never imports or runs scanned code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import translate
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from .models import Citation, Evidence, Outcome, Strength, fingerprint
+from .redact import redact
+
+if TYPE_CHECKING:
+    from .facts import Facts
+    from .snapshot import Snapshot
+
+MAX_EXCERPT_LINES = 8
+MAX_EXCERPT_CHARS = 600
+
+
+class Attributes(BaseModel):
+    """Base for a kind's attribute model: strict, so a typo in a probe fails its tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[BaseModel]
+    description: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    title: str
+    patterns: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    collect: Callable[["ProbeContext"], Iterable[Evidence]]
+    services: tuple[str, ...] = ()
+    # Words whose presence makes a .py/.ipynb file worth parsing for this probe (regex prefilter).
+    python_tokens: tuple[str, ...] = ()
+    needs_history: bool = False
+
+    def kind(self, name: str) -> Kind:
+        for kind in self.kinds:
+            if kind.name == name:
+                return kind
+        raise KeyError(f"probe {self.id!r} does not declare kind {name!r}")
+
+    def matcher(self) -> "re.Pattern[str]":
+        return compile_patterns(self.patterns)
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate a path glob where ``**/`` spans directories and ``*`` stays in one segment."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[":
+            end = pattern.find("]", i)
+            if end == -1:
+                out.append(re.escape(pattern[i]))
+                i += 1
+            else:
+                # reuse fnmatch's class handling, minus its anchors
+                out.append(translate(pattern[i : end + 1])[4:-3])
+                i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+def compile_patterns(patterns: Iterable[str]) -> "re.Pattern[str]":
+    parts = [glob_to_regex(p) for p in patterns]
+    if not parts:
+        return re.compile(r"(?!x)x")
+    return re.compile("(?:" + "|".join(parts) + r")\Z")
+
+
+class ProbeContext:
+    """What one probe sees of one snapshot: its matched paths, the shared facts, and builders."""
+
+    def __init__(self, probe: Probe, snapshot: "Snapshot", facts: "Facts", paths: list[str]):
+        self.probe = probe
+        self.snapshot = snapshot
+        self.facts = facts
+        self.paths = paths
+
+    # -- evidence builders -------------------------------------------------------------
+
+    def evidence(
+        self,
+        kind: str,
+        attributes: BaseModel | dict[str, Any],
+        *,
+        path: Optional[str] = None,
+        lines: Optional[tuple[int, int]] = None,
+        subject: str = "",
+        strength: Strength = Strength.configured,
+        downgrades: Iterable[str] = (),
+    ) -> Evidence:
+        """Evidence of ``kind`` cited at ``path`` lines ``lines`` (1-based, inclusive)."""
+        declared = self.probe.kind(kind)
+        if isinstance(attributes, BaseModel):
+            model = attributes
+            if not isinstance(model, declared.model):
+                raise TypeError(f"{kind}: attributes must be {declared.model.__name__}")
+        else:
+            model = declared.model(**attributes)
+        attrs = model.model_dump(mode="json")
+        reasons = sorted(set(downgrades))
+        citation = self.cite(path, lines) if path else None
+        return Evidence(
+            id=fingerprint(kind, subject, path, attrs),
+            kind=kind,
+            probe=self.probe.id,
+            subject=subject,
+            attributes=attrs,
+            strength=strength,
+            downgrades=reasons,
+            citation=citation,
+        )
+
+    def unknown(self, kind: str, reason: str, *, path: Optional[str] = None, subject: str = "") -> Evidence:
+        """Record that the probe could not look: never a silent zero."""
+        self.probe.kind(kind)
+        return Evidence(
+            id=fingerprint(kind, subject, path, {"unknown": reason}),
+            kind=kind,
+            probe=self.probe.id,
+            subject=subject,
+            outcome=Outcome.unknown,
+            reason=reason,
+            strength=Strength.mention,
+            citation=Citation(path=path, commit=self.snapshot.commit) if path else None,
+        )
+
+    def cite(self, path: str, lines: Optional[tuple[int, int]] = None) -> Citation:
+        snap = self.snapshot
+        start, end = lines if lines else (None, None)
+        excerpt = None
+        if start is not None:
+            text_lines = self.facts.lines(path)
+            if text_lines is not None:
+                end = min(max(end or start, start), len(text_lines))
+                start = min(start, end)
+                excerpt = excerpt_of(text_lines, start, end)
+        return Citation(
+            path=path,
+            start_line=start,
+            end_line=end,
+            commit=snap.commit,
+            blob=snap.blob_id(path),
+            url=snap.permalink(path, start, end),
+            excerpt=excerpt,
+        )
+
+
+def excerpt_of(text_lines: list[str], start: int, end: int) -> str:
+    """The cited lines, short and with secrets redacted; long blocks keep their head."""
+    chosen = text_lines[start - 1 : min(end, start - 1 + MAX_EXCERPT_LINES)]
+    text = "\n".join(line.rstrip() for line in chosen)
+    if len(text) > MAX_EXCERPT_CHARS:
+        text = text[:MAX_EXCERPT_CHARS]
+    return redact(text)

@@ -1,0 +1,382 @@
+"""One tree of files at one point: a directory (`WorkTree`) or a commit read from git objects (`GitTree`).
+
+Git is driven as processes through GitPython: one ``ls-files``/``ls-tree`` lists the tree, and
+blobs are read through the persistent ``cat-file --batch`` (``repo.git.get_object_data``). We never
+use GitPython's Python-side tree walk, never check anything out and never touch the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+
+# Directories a plain directory walk never descends into.
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "site-packages"}
+)
+
+
+class SnapshotError(Exception):
+    """The target cannot be scanned at all (not a directory, unknown revision...)."""
+
+
+class FileSkipped(Exception):
+    """One file could not be read; the scan goes on and records the reason."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    size: int
+    blob: Optional[str]
+    symlink: bool = False
+
+
+class Snapshot:
+    """Common surface of both trees. Paths are POSIX, relative to the scanned root, sorted."""
+
+    name: str
+    commit: Optional[str] = None
+    remote: Optional[str] = None
+    subpath: str = ""
+    rev: Optional[str] = None
+    dirty: bool = False
+    repo = None  # git.Repo when the tree lives in git
+
+    def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        self.max_file_bytes = max_file_bytes
+        self._entries: dict[str, Entry] = {}
+        self._paths: list[str] = []
+
+    # -- listing ---------------------------------------------------------------------
+
+    def paths(self) -> list[str]:
+        return self._paths
+
+    def size(self, path: str) -> Optional[int]:
+        entry = self._entries.get(path)
+        return entry.size if entry else None
+
+    def blob_id(self, path: str) -> Optional[str]:
+        entry = self._entries.get(path)
+        return entry.blob if entry else None
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._entries
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read_bytes(self, path: str, cap: Optional[int] = None) -> bytes:
+        entry = self._entries.get(path)
+        if entry is None:
+            raise FileSkipped("not in the tree")
+        limit = cap if cap is not None else self.max_file_bytes
+        if entry.size > limit:
+            raise FileSkipped(f"{entry.size} bytes, over the {limit}-byte cap")
+        return self._read(path, entry)
+
+    def _read(self, path: str, entry: Entry) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- citing ----------------------------------------------------------------------
+
+    def repo_path(self, path: str) -> str:
+        """The path from the repository root (what a permalink needs)."""
+        return f"{self.subpath}/{path}" if self.subpath else path
+
+    def permalink(self, path: str, start: Optional[int] = None, end: Optional[int] = None) -> Optional[str]:
+        if not (self.remote and self.commit) or not self._citable(path):
+            return None
+        return permalink(self.remote, self.commit, self.repo_path(path), start, end)
+
+    def _citable(self, path: str) -> bool:
+        return True
+
+    def close(self) -> None:
+        if self.repo is not None:
+            self.repo.close()
+            self.repo = None
+
+    def __enter__(self) -> "Snapshot":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_repo(path: Path):
+    """The git repository containing ``path``, or None when it is not in one."""
+    import git  # GitPython; imported here so `mlscan --version` stays fast
+
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def _git_subpath(repo, path: Path) -> str:
+    top = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
+    if top is None:
+        return ""
+    rel = path.resolve().relative_to(top).as_posix()
+    return "" if rel == "." else rel
+
+
+def _remote_url(repo) -> Optional[str]:
+    try:
+        url = repo.git.config("--get", "remote.origin.url")
+    except Exception:
+        return None
+    return strip_credentials(url.strip()) or None
+
+
+def blob_hash(data: bytes) -> str:
+    """Git's blob id of ``data``: lets a work tree cite the same blob git would."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class WorkTree(Snapshot):
+    """A directory as it is on disk. Inside a git checkout, git lists the files."""
+
+    def __init__(self, path: str | os.PathLike[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        super().__init__(max_file_bytes)
+        root = Path(path)
+        if not root.exists():
+            raise SnapshotError(f"{path}: no such directory")
+        if not root.is_dir():
+            raise SnapshotError(f"{path}: not a directory")
+        self.root = root.resolve()
+        self.name = self.root.name
+        self._head_blobs: dict[str, str] = {}
+        self._read_blobs: dict[str, str] = {}
+        self.repo = _open_repo(self.root)
+        if self.repo is not None and self.repo.working_tree_dir:
+            self._list_with_git()
+        else:
+            self.repo = None
+            self._list_by_walking()
+        self._paths = sorted(self._entries)
+
+    def _list_with_git(self) -> None:
+        repo = self.repo
+        self.subpath = _git_subpath(repo, self.root)
+        self.remote = _remote_url(repo)
+        try:
+            self.commit = repo.git.rev_parse("--verify", "-q", "HEAD")
+        except Exception:
+            self.commit = None  # a repository with no commit yet
+        top = Path(repo.working_tree_dir).resolve()
+        scope = ["--", self.subpath] if self.subpath else []
+        out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", *scope)
+        prefix = self.subpath + "/" if self.subpath else ""
+        for rel in filter(None, out.split("\0")):
+            path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+            self._add(path, top / rel)
+        if self.commit:
+            listing = repo.git.ls_tree("-r", "-z", "--full-tree", self.commit, *scope)
+            for record in filter(None, listing.split("\0")):
+                meta, rel = record.split("\t", 1)
+                path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+                self._head_blobs[path] = meta.split()[2]
+
+    def _list_by_walking(self) -> None:
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIP_DIRS and not (Path(dirpath, d, "pyvenv.cfg").exists())
+            )
+            for name in filenames:
+                full = Path(dirpath, name)
+                self._add(full.relative_to(self.root).as_posix(), full)
+
+    def _add(self, path: str, full: Path) -> None:
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return  # listed by git but deleted in the work tree
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = full.resolve(strict=True)
+                target.relative_to(self.root)
+                st = os.stat(target)
+            except (OSError, ValueError, RuntimeError):
+                return  # dangling, looping or escaping the tree: never followed
+            if not stat.S_ISREG(st.st_mode):
+                return
+            self._entries[path] = Entry(size=st.st_size, blob=None, symlink=True)
+        elif stat.S_ISREG(st.st_mode):
+            self._entries[path] = Entry(size=st.st_size, blob=None)
+
+    def _read(self, path: str, entry: Entry) -> bytes:
+        full = self.root / path
+        if entry.symlink:
+            full = full.resolve(strict=True)
+            full.relative_to(self.root)  # re-checked at read time: no escape through races
+        try:
+            with open(full, "rb") as handle:
+                data = handle.read(self.max_file_bytes + 1)
+        except OSError as exc:
+            raise FileSkipped(f"unreadable: {exc.strerror or exc}") from exc
+        self._read_blobs[path] = blob_hash(data)
+        return data
+
+    def blob_id(self, path: str) -> Optional[str]:
+        if path not in self._entries:
+            return None
+        blob = self._read_blobs.get(path)
+        if blob is None:
+            try:
+                blob = blob_hash(self.read_bytes(path))
+            except FileSkipped:
+                return None
+        return blob
+
+    def _citable(self, path: str) -> bool:
+        # A permalink to the commit is honest only when the file is as committed.
+        blob = self.blob_id(path)
+        return blob is not None and self._head_blobs.get(path) == blob
+
+
+class GitTree(Snapshot):
+    """A commit read straight from git objects: no checkout, work tree and index untouched."""
+
+    def __init__(self, path: str | os.PathLike[str], rev: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        super().__init__(max_file_bytes)
+        root = Path(path)
+        if not root.is_dir():
+            raise SnapshotError(f"{path}: no such directory")
+        repo = _open_repo(root)
+        if repo is None:
+            raise SnapshotError(f"{path}: not a git repository, so --rev cannot be read")
+        self.repo = repo
+        self.rev = rev
+        self.root = root.resolve()
+        self.name = self.root.name
+        self.subpath = _git_subpath(repo, self.root) if repo.working_tree_dir else ""
+        self.remote = _remote_url(repo)
+        self.commit = resolve_commit(repo, rev)
+        self._missing: set[str] = set()
+        scope = ["--", self.subpath] if self.subpath else []
+        listing = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", self.commit, *scope)
+        prefix = self.subpath + "/" if self.subpath else ""
+        for record in filter(None, listing.split("\0")):
+            meta, rel = record.split("\t", 1)
+            mode, kind, sha, size = meta.split()
+            if kind != "blob":
+                continue  # submodules are other repositories
+            path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+            self._entries[path] = Entry(
+                size=int(size) if size.isdigit() else 0, blob=sha, symlink=(mode == "120000")
+            )
+        self._paths = sorted(self._entries)
+
+    def _read(self, path: str, entry: Entry) -> bytes:
+        if entry.symlink:
+            target = self._symlink_target(path, entry)
+            return self.read_bytes(target)
+        return self._cat(entry.blob)
+
+    def _cat(self, sha: Optional[str]) -> bytes:
+        try:
+            _, _, _, data = self.repo.git.get_object_data(sha)
+        except Exception as exc:  # missing object: partial clone, pruned blob
+            raise FileSkipped(f"git object {sha} is missing (partial clone?)") from exc
+        return data
+
+    def _symlink_target(self, path: str, entry: Entry) -> str:
+        link = self._cat(entry.blob).decode("utf-8", "replace")
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
+        if link.startswith("/") or target.startswith("..") or target not in self._entries:
+            raise FileSkipped(f"symlink to {link!r} leaves the tree; not followed")
+        if self._entries[target].symlink:
+            raise FileSkipped("symlink to a symlink; not followed")
+        return target
+
+    def changed_paths(self, base: str) -> list[str]:
+        """Paths that differ between ``base`` and this commit (one ``diff-tree``)."""
+        base_commit = resolve_commit(self.repo, base)
+        out = self.repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", base_commit, self.commit)
+        prefix = self.subpath + "/" if self.subpath else ""
+        return sorted(
+            p[len(prefix):] for p in filter(None, out.split("\0")) if p.startswith(prefix)
+        )
+
+
+def resolve_commit(repo, rev: str) -> str:
+    if rev.startswith("-"):
+        raise SnapshotError(f"unknown revision {rev!r}")
+    try:
+        return repo.git.rev_parse("--verify", "-q", f"{rev}^{{commit}}")
+    except Exception as exc:
+        raise SnapshotError(f"unknown revision {rev!r}") from exc
+
+
+def open_snapshot(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> Snapshot:
+    return GitTree(path, rev, **kwargs) if rev else WorkTree(path, **kwargs)
+
+
+# -- permalinks -----------------------------------------------------------------------
+
+_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//)[^\s]+)$")
+
+
+def strip_credentials(url: str) -> str:
+    return re.sub(r"(?<=://)[^/@\s]+@", "", url)
+
+
+def web_base(remote: str) -> Optional[tuple[str, str]]:
+    """(forge, https base) of a remote in https, ssh:// or scp-like form; None if unknown."""
+    remote = strip_credentials(remote.strip())
+    match = re.match(r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+)$", remote)
+    if not match:
+        match = _SCP_LIKE.match(remote)
+    if not match:
+        return None
+    host, path = match.group("host").lower(), match.group("path")
+    path = path.strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    if "github" in host:
+        forge = "github"
+    elif "gitlab" in host:
+        forge = "gitlab"
+    elif "bitbucket" in host:
+        forge = "bitbucket"
+    else:
+        return None
+    return forge, f"https://{host}/{path}"
+
+
+def permalink(remote: str, commit: str, path: str, start: Optional[int], end: Optional[int]) -> Optional[str]:
+    base = web_base(remote)
+    if base is None:
+        return None
+    forge, url = base
+    quoted = "/".join(_quote(part) for part in path.split("/"))
+    if forge == "bitbucket":
+        link = f"{url}/src/{commit}/{quoted}"
+        if start:
+            link += f"#lines-{start}" + (f":{end}" if end and end != start else "")
+        return link
+    link = f"{url}/-/blob/{commit}/{quoted}" if forge == "gitlab" else f"{url}/blob/{commit}/{quoted}"
+    if start:
+        if forge == "gitlab":
+            link += f"#L{start}" + (f"-{end}" if end and end != start else "")
+        else:
+            link += f"#L{start}" + (f"-L{end}" if end and end != start else "")
+    return link
+
+
+def _quote(part: str) -> str:
+    from urllib.parse import quote
+
+    return quote(part, safe="@+-._~")
+
