@@ -30,6 +30,7 @@ class Trigger:
     branches: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     line: int = 0
+    path: str = ""  # file the ``line`` is in, when not the pipeline's own file (GitLab includes)
 
 
 @dataclass
@@ -43,10 +44,38 @@ class Step:
     env: dict = field(default_factory=dict)
     non_blocking: Optional[str] = None  # why a failure here cannot fail the job, if it cannot
     condition: str = ""
+    path: str = ""  # file the lines are in (a GitLab template may live in an included file)
+    disabled: Optional[str] = None  # why the step can never run (`if: false`)
+    triggers: Optional[tuple[Trigger, ...]] = None  # narrower than the job's, when a step `if:` says so
+    workdir: str = ""  # working directory relative to the repository root ("" = root)
 
     def commands(self) -> list[str]:
         """Logical shell lines: continuation lines joined, comments dropped."""
         return shell_lines(self.run)
+
+    def command_non_blocking(self, command: str) -> Optional[str]:
+        """Why a failure of ``command`` (one of :meth:`commands`) cannot fail this step, or None.
+
+        Per command, not per step: ``pip install x || true`` must not excuse the ``pytest`` on the
+        next line, while ``set +e`` excuses every command after it (until ``set -e``).
+        """
+        if self.non_blocking:
+            return self.non_blocking
+        errexit_off = False
+        for line in self.commands():
+            if _SET_PLUS_E.search(line):
+                errexit_off = True
+            elif _SET_MINUS_E.search(line):
+                errexit_off = False
+            if line == command:
+                if errexit_off and not _SET_PLUS_E.search(line):
+                    return "`set +e` earlier in the step swallows failures"
+                return shell_non_blocking(command)
+        return shell_non_blocking(command)
+
+    def where(self, job: "Job") -> str:
+        """The file to cite for this step."""
+        return self.path or job.path
 
 
 @dataclass
@@ -82,6 +111,9 @@ class Pipeline:
     triggers: tuple[Trigger, ...] = ()
     jobs: list[Job] = field(default_factory=list)
     env: dict = field(default_factory=dict)
+    # references the parser did not follow (remote includes, other repositories' reusable
+    # workflows, missing or malformed local files): (reference, reason)
+    unfollowed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -109,7 +141,12 @@ class CIModel:
                     break
 
 
-_NON_BLOCKING_SHELL = re.compile(r"\|\|\s*(true|:|exit\s+0)\b|^\s*set\s+\+e\b")
+_NON_BLOCKING_SHELL = re.compile(
+    r"\|\|\s*(?:(?:/usr)?(?:/bin/)?true\b|:(?=\s|;|\)|$)|exit\s+0\b|echo\b|printf\b)"
+    r"|^\s*set\s+\+[a-z]*e"
+)
+_SET_PLUS_E = re.compile(r"^\s*set\s+\+[a-z]*e|^\s*set\s+\+o\s+errexit\b")
+_SET_MINUS_E = re.compile(r"^\s*set\s+-[a-z]*e|^\s*set\s+-o\s+errexit\b")
 
 
 def shell_lines(script: str) -> list[str]:
@@ -131,10 +168,178 @@ def shell_lines(script: str) -> list[str]:
     return lines
 
 
+_FAILS_AFTER_ALL = re.compile(r"\bexit\s+(?:[1-9]|\$)|\bfalse\b")
+
+
 def shell_non_blocking(command: str) -> Optional[str]:
-    """Why a shell line cannot fail its step (``|| true``, ``set +e``), or None."""
+    """Why a shell line cannot fail its step (``|| true``, ``|| echo``, ``set +e``), or None.
+
+    ``cmd || echo failed && exit 1`` still fails, so a fallback that exits non-zero later on the
+    same line is not counted.
+    """
     match = _NON_BLOCKING_SHELL.search(command)
-    return f"`{match.group(0).strip()}` swallows failures" if match else None
+    if not match or _FAILS_AFTER_ALL.search(command[match.end():]):
+        return None
+    return f"`{match.group(0).strip()}` swallows failures"
+
+
+# -- trigger conditions ------------------------------------------------------------------
+
+ALL_TRIGGER_TYPES: frozenset[str] = frozenset(
+    ("push", "pull_request", "schedule", "manual", "dispatch", "tag", "release")
+)
+
+# An atom evaluates to the trigger types under which it can be true, or None when it does not
+# constrain the trigger at all (``needs.build.result == 'success'``, ``$DEPLOY == "1"``).
+Atom = Callable[[str], Optional[frozenset]]
+
+_MAX_CONDITION_CHARS = 4000
+_MAX_CONDITION_DEPTH = 40
+
+
+def eval_condition(expr: str, atom: Atom) -> Optional[frozenset]:
+    """Which trigger types a job/step condition (``&&``, ``||``, ``!``, parentheses) allows.
+
+    Shared by GitHub ``if:`` and GitLab ``rules: if:``; each system supplies its own ``atom``.
+    The result is an over-approximation: None means "any trigger", an empty set "never".
+    Negated groups (``!(...)``) are treated as unconstrained rather than guessed.
+    """
+    tokens = _condition_tokens(expr[:_MAX_CONDITION_CHARS])
+    if not tokens:
+        return None
+    parser = _ConditionParser(tokens, atom)
+    try:
+        return parser.parse_or(0)
+    except (IndexError, RecursionError):
+        return None
+
+
+def _condition_tokens(expr: str) -> list[str]:
+    """Split into ``(``, ``)``, ``&&``, ``||``, ``!`` and atoms; quotes, regex literals
+    (after ``=~``/``!~``) and function calls (``startsWith(a, 'b')``) stay inside their atom."""
+    tokens: list[str] = []
+    buf: list[str] = []
+    i, n = 0, len(expr)
+
+    def flush() -> None:
+        text = "".join(buf).strip()
+        buf.clear()
+        if text == "!":
+            tokens.append("!")
+        elif text:
+            tokens.append(text)
+
+    while i < n:
+        c = expr[i]
+        if c in "'\"":
+            end = expr.find(c, i + 1)
+            end = n - 1 if end < 0 else end
+            buf.append(expr[i : end + 1])
+            i = end + 1
+        elif expr.startswith("&&", i) or expr.startswith("||", i):
+            flush()
+            tokens.append(expr[i : i + 2])
+            i += 2
+        elif c == "/" and re.search(r"[=!]~\s*$", "".join(buf)):
+            end = i + 1
+            while end < n and expr[end] != "/":
+                end += 2 if expr[end] == "\\" else 1
+            buf.append(expr[i : end + 1])
+            i = end + 1
+        elif c == "(" and re.search(r"[A-Za-z_][\w.]*\s*$", "".join(buf)):
+            depth, end = 0, i
+            while end < n:
+                if expr[end] in "'\"":
+                    close = expr.find(expr[end], end + 1)
+                    end = n - 1 if close < 0 else close
+                elif expr[end] == "(":
+                    depth += 1
+                elif expr[end] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                end += 1
+            buf.append(expr[i : end + 1])
+            i = end + 1
+        elif c in "()":
+            flush()
+            tokens.append(c)
+            i += 1
+        elif c == "!" and not "".join(buf).strip() and not expr.startswith("!=", i) and not expr.startswith("!~", i):
+            flush()
+            tokens.append("!")
+            i += 1
+        else:
+            buf.append(c)
+            i += 1
+    flush()
+    return tokens
+
+
+class _ConditionParser:
+    def __init__(self, tokens: list[str], atom: Atom):
+        self.tokens = tokens
+        self.pos = 0
+        self.atom = atom
+
+    def _peek(self) -> Optional[str]:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def parse_or(self, depth: int) -> Optional[frozenset]:
+        parts = [self.parse_and(depth)]
+        while self._peek() == "||":
+            self.pos += 1
+            parts.append(self.parse_and(depth))
+        if any(p is None for p in parts):
+            return None
+        return frozenset().union(*parts)
+
+    def parse_and(self, depth: int) -> Optional[frozenset]:
+        parts = [self.parse_unary(depth)]
+        while self._peek() == "&&":
+            self.pos += 1
+            parts.append(self.parse_unary(depth))
+        known = [p for p in parts if p is not None]
+        if not known:
+            return None
+        result = known[0]
+        for part in known[1:]:
+            result = result & part
+        return result
+
+    def parse_unary(self, depth: int) -> Optional[frozenset]:
+        if depth > _MAX_CONDITION_DEPTH:
+            raise RecursionError
+        token = self._peek()
+        if token is None:
+            return None
+        if token == "!":
+            self.pos += 1
+            self.parse_unary(depth + 1)
+            return None
+        if token == "(":
+            self.pos += 1
+            value = self.parse_or(depth + 1)
+            if self._peek() == ")":
+                self.pos += 1
+            return value
+        if token in (")", "&&", "||"):
+            self.pos += 1
+            return None
+        self.pos += 1
+        return self.atom(token)
+
+
+def narrow(triggers: tuple[Trigger, ...], allowed: Optional[frozenset]) -> tuple[Trigger, ...]:
+    """The triggers whose type ``allowed`` keeps (all of them when ``allowed`` is None)."""
+    if allowed is None:
+        return triggers
+    return tuple(t for t in triggers if t.type in allowed)
+
+
+def trigger_types(triggers: tuple[Trigger, ...]) -> list[str]:
+    """Sorted distinct trigger types, for attributes."""
+    return sorted({t.type for t in triggers})
 
 
 Parser = Callable[["Facts", str], Optional[Pipeline]]
