@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import translate
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from pydantic import BaseModel, ConfigDict
 
+from .globs import compile_patterns
 from .models import Citation, Evidence, Outcome, Strength, fingerprint
 from .redact import redact
 
@@ -68,45 +68,6 @@ class Probe:
 
     def matcher(self) -> "re.Pattern[str]":
         return compile_patterns(self.patterns)
-
-
-def glob_to_regex(pattern: str) -> str:
-    """Translate a path glob where ``**/`` spans directories and ``*`` stays in one segment."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            end = pattern.find("]", i)
-            if end == -1:
-                out.append(re.escape(pattern[i]))
-                i += 1
-            else:
-                # reuse fnmatch's class handling, minus its anchors
-                out.append(translate(pattern[i : end + 1])[4:-3])
-                i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
-def compile_patterns(patterns: Iterable[str]) -> "re.Pattern[str]":
-    parts = [glob_to_regex(p) for p in patterns]
-    if not parts:
-        return re.compile(r"(?!x)x")
-    return re.compile("(?:" + "|".join(parts) + r")\Z")
 
 
 class ProbeContext:

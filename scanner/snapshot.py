@@ -72,6 +72,13 @@ class Snapshot:
     def __contains__(self, path: str) -> bool:
         return path in self._entries
 
+    def exclude(self, globs: list[str]) -> None:
+        """Leave paths matching ``globs`` out of the scan (``scope.exclude`` in .mlscan.yaml)."""
+        from .globs import compile_patterns
+
+        pattern = compile_patterns(globs)
+        self._paths = [p for p in self._paths if not pattern.match(p)]
+
     # -- reading ---------------------------------------------------------------------
 
     def read_bytes(self, path: str, cap: Optional[int] = None) -> bytes:
@@ -156,6 +163,7 @@ class WorkTree(Snapshot):
         self.root = root.resolve()
         self.name = self.root.name
         self._head_blobs: dict[str, str] = {}
+        self._changed: set[str] = set()
         self._read_blobs: dict[str, str] = {}
         self.repo = _open_repo(self.root)
         if self.repo is not None and self.repo.working_tree_dir:
@@ -186,6 +194,13 @@ class WorkTree(Snapshot):
                 meta, rel = record.split("\t", 1)
                 path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
                 self._head_blobs[path] = meta.split()[2]
+            # Files that differ from HEAD (staged or not); git answers from its stat cache.
+            changed = repo.git.diff_index("--name-only", "-z", "--no-renames", "HEAD", *scope)
+            self._changed = {
+                rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+                for rel in filter(None, changed.split("\0"))
+            }
+            self.dirty = bool(self._changed) or any(p not in self._head_blobs for p in self._entries)
 
     def _list_by_walking(self) -> None:
         for dirpath, dirnames, filenames in os.walk(self.root):
@@ -229,15 +244,17 @@ class WorkTree(Snapshot):
         return data
 
     def blob_id(self, path: str) -> Optional[str]:
+        """Git's blob id of the file as it is on disk (HEAD's, when git says it is unchanged)."""
         if path not in self._entries:
             return None
-        blob = self._read_blobs.get(path)
-        if blob is None:
-            try:
-                blob = blob_hash(self.read_bytes(path))
-            except FileSkipped:
-                return None
-        return blob
+        if path in self._read_blobs:
+            return self._read_blobs[path]
+        if path in self._head_blobs and path not in self._changed and not self._entries[path].symlink:
+            return self._head_blobs[path]
+        try:
+            return blob_hash(self.read_bytes(path))
+        except FileSkipped:
+            return None
 
     def _citable(self, path: str) -> bool:
         # A permalink to the commit is honest only when the file is as committed.

@@ -48,8 +48,15 @@ def _tree_files(src: Path) -> list[str]:
     )
 
 
+# A fixture's own .gitattributes would apply to *this* repository too (LFS filters!), so fixtures
+# store it as `_gitattributes` and the built repository gets the real name.
+RENAMED = {"_gitattributes": ".gitattributes"}
+
+
 def _copy(src: Path, dest: Path, rel: str) -> None:
-    target = dest / rel
+    parts = rel.split("/")
+    parts[-1] = RENAMED.get(parts[-1], parts[-1])
+    target = dest.joinpath(*parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     source = src / rel
     if source.is_symlink():
@@ -102,3 +109,24 @@ def build_repo(
         commit(dest, step.get("author", DEFAULT_AUTHOR), str(step.get("date", DEFAULT_DATE)),
                step.get("message", f"Commit {index + 1}"))
     return dest
+
+
+def build_fixture(fixture_dir: Path, dest: Path) -> Path:
+    """Build ``fixtures/repos/<name>`` (its ``tree/`` and the history in ``fixture.yaml``) at ``dest``."""
+    import yaml
+
+    spec_file = fixture_dir / "fixture.yaml"
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) if spec_file.exists() else {}
+    return build_repo(fixture_dir / "tree", dest, (spec or {}).get("history"))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python tests/gitrepo.py fixtures/repos/<name> DEST")
+    target = Path(sys.argv[2])
+    if target.exists():
+        sys.exit(f"{target} already exists; remove it or pick another destination")
+    build_fixture(Path(sys.argv[1]), target)
+    print(f"built {target} from {sys.argv[1]}")

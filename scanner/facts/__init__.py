@@ -128,6 +128,10 @@ class Facts:
 
     # -- bookkeeping -----------------------------------------------------------------
 
+    def paths_read(self) -> list[str]:
+        """Every path some probe asked to read (benchmarks measure the I/O floor on these)."""
+        return sorted(self._text)
+
     def _problem(self, path: str, message: str) -> None:
         self.problems.setdefault(path, message)
 
