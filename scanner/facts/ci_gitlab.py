@@ -29,7 +29,6 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-import yaml
 
 from .ci import (
     ALL_TRIGGER_TYPES,
@@ -41,7 +40,7 @@ from .ci import (
     register,
     shell_non_blocking,
 )
-from .yamldoc import YamlError, YList, YMap, _check_expansion, _LineLoader, _node_span, as_list
+from .yamldoc import TaggedList, YList, YMap, as_list
 
 if TYPE_CHECKING:
     from . import Facts
@@ -95,46 +94,9 @@ Layer = tuple[str, YMap]  # (file, mapping)
 # -- loading ------------------------------------------------------------------------------
 
 
-class Reference(YList):
+def _is_reference(value: Any) -> bool:
     """A ``!reference [job, key, ...]`` tag, resolved later against the merged configuration."""
-
-
-class _GitLabLoader(_LineLoader):  # type: ignore[misc, valid-type]
-    pass
-
-
-def _construct_reference(loader: _GitLabLoader, node: yaml.Node) -> Reference:
-    ref = Reference(loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else [])
-    ref.span = _node_span(node)
-    ref.item_spans = []
-    return ref
-
-
-_GitLabLoader.add_constructor("!reference", _construct_reference)
-
-
-def _load(facts: "Facts", path: str) -> Optional[list[Any]]:
-    """The documents of a GitLab CI file. The shared loader refuses the ``!reference`` tag, so a
-    file using it is loaded again with a loader that knows it (and its problem withdrawn)."""
-    docs = facts.yaml(path)
-    if docs is not None:
-        return docs
-    text = facts.text(path)
-    if text is None or "!reference" not in text:
-        return None
-    loader = _GitLabLoader(text)
-    found: list[Any] = []
-    try:
-        while loader.check_data():
-            doc = loader.get_data()
-            _check_expansion(doc)
-            found.append(doc)
-    except (yaml.YAMLError, YamlError, RecursionError):
-        return None
-    finally:
-        loader.dispose()
-    facts.problems.pop(path, None)
-    return found
+    return isinstance(value, TaggedList) and value.tag == "!reference"
 
 
 def _config_doc(docs: list[Any]) -> Any:
@@ -177,7 +139,7 @@ class _Config:
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         """``value`` with a top-level ``!reference`` replaced by what it points at."""
-        if not isinstance(value, Reference) or depth > MAX_REFERENCE_DEPTH:
+        if not _is_reference(value) or depth > MAX_REFERENCE_DEPTH:
             return value
         keys = [k for k in value if isinstance(k, (str, int))]
         if not keys:
@@ -196,7 +158,7 @@ class _Config:
     def flatten(self, value: Any, depth: int = 0) -> list[Any]:
         """A script or rules list with references resolved and nested lists flattened."""
         value = self.resolve(value)
-        if isinstance(value, list) and not isinstance(value, Reference) and depth <= MAX_REFERENCE_DEPTH:
+        if isinstance(value, list) and not _is_reference(value) and depth <= MAX_REFERENCE_DEPTH:
             out: list[Any] = []
             for item in value:
                 item = self.resolve(item)
@@ -291,7 +253,7 @@ def _collect(facts: "Facts", path: str, doc: YMap, config: _Config, depth: int, 
                 config.unfollowed.append((target, "include depth or count limit reached; not followed"))
                 continue
             seen.add(target)
-            docs = _load(facts, target)
+            docs = facts.yaml(target)
             if docs is None:
                 config.unfollowed.append((target, facts.problems.get(target, "unreadable")))
                 continue
@@ -310,7 +272,7 @@ def _collect(facts: "Facts", path: str, doc: YMap, config: _Config, depth: int, 
 
 @register(r"\.gitlab-ci\.yml")
 def parse_gitlab_ci(facts: "Facts", path: str) -> Optional[Pipeline]:
-    docs = _load(facts, path)
+    docs = facts.yaml(path)
     if docs is None:
         return None
     root = _config_doc(docs)
@@ -524,7 +486,7 @@ def _rules_triggers(
 ) -> tuple[tuple[Trigger, ...], Optional[str], Optional[str]]:
     rules = config.flatten(rules_value)
     path, mapping = rules_layer if rules_layer else ("", YMap())
-    spans = rules_value if isinstance(rules_value, YList) and not isinstance(rules_value, Reference) else None
+    spans = rules_value if isinstance(rules_value, YList) and not _is_reference(rules_value) else None
     # a rule's line: its own item, or the `rules:` key when it came through a !reference
     fallback_line = mapping.key_span("rules")[0] if isinstance(mapping, YMap) else 0
     span_of = {id(item): spans.item_span(i)[0] for i, item in enumerate(spans)} if spans is not None else {}

@@ -102,6 +102,45 @@ def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode):
         data.item_spans.append(_node_span(child))
 
 
+class TaggedList(YList):
+    """A sequence under an application tag (GitLab ``!reference``, CloudFormation ``!GetAZs``)."""
+
+    tag: str = ""
+
+
+class TaggedMap(YMap):
+    tag: str = ""
+
+
+class TaggedStr(str):
+    """A scalar under an application tag (CloudFormation ``!Ref Bucket``)."""
+
+    tag: str = ""
+    span: Span = (0, 0)
+
+
+def _construct_local_tag(loader: "_LineLoader", suffix: str, node: yaml.Node):
+    """Keep application tags as data (never as Python objects): the value, marked with its tag."""
+    tag = "!" + suffix
+    if isinstance(node, yaml.SequenceNode):
+        seq = TaggedList(loader.construct_object(child, deep=True) for child in node.value)
+        seq.item_spans = [_node_span(child) for child in node.value]
+        value = seq
+    elif isinstance(node, yaml.MappingNode):
+        value = TaggedMap()
+        value.key_spans = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            value[key] = loader.construct_object(value_node, deep=True)
+            value.key_spans[key] = (key_node.start_mark.line + 1, _node_span(value_node)[1])
+    else:
+        value = TaggedStr(loader.construct_scalar(node))
+    value.tag = tag
+    value.span = _node_span(node)
+    return value
+
+
+_LineLoader.add_multi_constructor("!", _construct_local_tag)
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:omap", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
