@@ -198,15 +198,26 @@ def collect_data_prep(
 
 
 def module_map(paths: Iterable[str]) -> dict[str, str]:
-    """Dotted module name -> path, with src-layout names (src/pkg/x.py is also ``pkg.x``)."""
+    """Dotted module name -> path. Besides the repository-root name, each file is also known by
+    its name from its top-level package (the highest folder chain with ``__init__.py``), so
+    ``pipelines/training/src/pkg/x.py`` is ``pkg.x`` as its tests import it."""
+    paths = list(paths)
+    packages = {p.rsplit("/", 1)[0] for p in paths if p.endswith("/__init__.py")}
     found: dict[str, str] = {}
     for path in paths:
         dotted = path[:-3].replace("/", ".")
         if dotted.endswith(".__init__"):
             dotted = dotted[: -len(".__init__")]
         found.setdefault(dotted, path)
-        if dotted.startswith("src."):
-            found.setdefault(dotted[4:], path)
+        parts = path.split("/")
+        top = len(parts) - 1  # walks up to the index of the topmost package folder
+        while top > 0 and "/".join(parts[:top]) in packages:
+            top -= 1
+        if 0 < top < len(parts) - 1:
+            found.setdefault(".".join(dotted.split(".")[top:]), path)
+        if "src" in parts[:-1]:  # src layout without __init__.py files (namespace packages)
+            cut = len(parts) - 1 - parts[:-1][::-1].index("src")
+            found.setdefault(".".join(dotted.split(".")[cut:]), path)
     return found
 
 

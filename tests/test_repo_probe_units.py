@@ -177,3 +177,11 @@ def test_no_git_history_is_unknown_not_zero(tmp_path: Path) -> None:
     assert by_kind["repo.bus_factor"].outcome.value == "unknown"
     binaries = [e for e in result.evidence if e.kind == "repo.committed_binary"]
     assert binaries and all(e.attributes["changed_180d"] is None for e in binaries)
+
+
+def test_module_map_knows_nested_packages_by_their_import_name():
+    from probes._repo_code import module_map
+
+    found = module_map(["pipelines/training/src/crt/__init__.py", "pipelines/training/src/crt/features.py", "scripts/a.py"])
+    assert found["crt.features"] == "pipelines/training/src/crt/features.py"
+    assert "a" not in found  # a loose script is not importable by its bare name

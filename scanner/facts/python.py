@@ -191,11 +191,19 @@ class _Indexer(ast.NodeVisitor):
                 self.aliases.setdefault(root, root)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.level or not node.module:
-            return  # relative imports stay inside the scanned project
+        base = node.module or ""
+        if node.level:
+            # `from . import x` / `from ..pkg import y`: resolve against this file's package path
+            package = self.pyfile.path.rsplit("/", 1)[0].split("/") if "/" in self.pyfile.path else []
+            if node.level - 1 > len(package):
+                return
+            anchor = package[: len(package) - (node.level - 1)]
+            base = ".".join(anchor + ([base] if base else []))
+        if not base:
+            return
         for alias in node.names:
-            full = f"{node.module}.{alias.name}"
-            self.pyfile.imports.append(Import(full if alias.name != "*" else node.module, self._line(node.lineno)))
+            full = f"{base}.{alias.name}"
+            self.pyfile.imports.append(Import(full if alias.name != "*" else base, self._line(node.lineno)))
             if alias.name != "*":
                 self.aliases[alias.asname or alias.name] = full
 
