@@ -1,0 +1,1 @@
+"""The default rule pack (YAML package data): one file per dimension, see pack.yaml."""

@@ -1,0 +1,166 @@
+"""The ``mlscan`` command. Thin: parse options, call the library, pick the exit code.
+
+Exit codes: 0 ok; 1 a gate failed (``--fail-under``); 2 usage or scanner error.
+Heavy imports (pydantic, GitPython, rich) happen inside commands so ``--version`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import __version__
+
+EXIT_GATE = 1
+EXIT_ERROR = 2
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"mlscan: error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+def _parse_levels(value: Optional[str], option: str) -> dict[str, int]:
+    from .models import DIMENSIONS
+
+    levels: dict[str, int] = {}
+    if not value:
+        return levels
+    for part in value.split(","):
+        dim, sep, level = part.strip().partition("=")
+        if not sep or dim not in DIMENSIONS or not level.isdigit() or not 0 <= int(level) <= 4:
+            raise click.BadParameter(f"{part!r}: use DIMENSION=LEVEL with a dimension of {', '.join(DIMENSIONS)} and a level 0-4", param_hint=option)
+        levels[dim] = int(level)
+    return levels
+
+
+def _load_probes_and_pack():
+    from .registry import RegistryError, all_probes, kind_index
+    from .rulepack import RuleError, load_pack
+
+    try:
+        probes = all_probes()
+        return probes, load_pack(kind_index(probes))
+    except (RegistryError, RuleError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlscan")
+def main() -> None:
+    """mlscan: MLOps maturity from evidence, not questionnaires.
+
+    Reads a repository (and, later, the services it is wired to), collects cited evidence and
+    scores six dimensions from 0 to 4.
+    """
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rev", help="Scan this commit (read from git objects; the work tree is untouched).")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "md"]), default="terminal", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config instead of the repository's .mlscan.yaml.")
+@click.option("--fail-under", help="Exit 1 if a dimension is below a level, e.g. data_management=2,monitoring=1.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
+         fail_under: Optional[str], quiet: bool) -> None:
+    """Scan a repository and report six cited maturity levels."""
+    thresholds = _parse_levels(fail_under, "--fail-under")
+    from .config import ConfigError
+    from .report import render
+    from .scan import ScanOptions, scan_with
+    from .snapshot import SnapshotError
+
+    probes, pack = _load_probes_and_pack()
+    progress = None if quiet else (lambda message: click.echo(f"mlscan: {message}", err=True))
+    try:
+        card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress))
+    except SnapshotError as exc:
+        raise _fail(str(exc)) from None
+    except ConfigError as exc:
+        raise _fail(f"bad config: {exc}") from None
+    color = output is None and fmt == "terminal" and sys.stdout.isatty()
+    text = render(card, fmt, color=color)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        if not quiet:
+            click.echo(f"mlscan: wrote {fmt} report to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    below = [f"{dim} is {card.dimension(dim).level}, needs {lvl}" for dim, lvl in thresholds.items()
+             if card.dimension(dim).level < lvl]
+    if below:
+        click.echo("mlscan: gate failed: " + "; ".join(below), err=True)
+        raise click.exceptions.Exit(EXIT_GATE)
+
+
+@main.command()
+def probes() -> None:
+    """List installed probes and the evidence kinds they emit."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    probe_list, _ = _load_probes_and_pack()
+    table = Table(show_lines=False, expand=True)
+    table.add_column("Probe", no_wrap=True)
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Attributes")
+    table.add_column("Description")
+    for probe in probe_list:
+        for index, kind in enumerate(probe.kinds):
+            attrs = ", ".join(sorted(getattr(kind.model, "model_fields", {})))
+            table.add_row(Text(probe.id if index == 0 else ""), Text(kind.name), Text(attrs), Text(kind.description))
+    Console(width=160, highlight=False).print(table)
+
+
+@main.command()
+@click.option("--dimension", help="Only this dimension.")
+def rules(dimension: Optional[str]) -> None:
+    """List the criteria of the rule pack, level by level."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    _, pack = _load_probes_and_pack()
+    table = Table(title=Text(f"{pack.id} {pack.version}"), expand=True)
+    for column in ("Criterion", "Level", "Needs", "Title"):
+        table.add_column(column)
+    for dim in pack.dimensions:
+        if dimension and dim.id != dimension:
+            continue
+        for criterion in dim.criteria:
+            needs = "no probe yet" if criterion.unobservable else criterion.min_strength.value
+            table.add_row(Text(criterion.id), Text(str(criterion.level)), Text(needs), Text(criterion.title))
+    Console(width=140, highlight=False).print(table)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the JSON report."""
+    import json
+
+    from .models import Scorecard
+
+    click.echo(json.dumps(Scorecard.model_json_schema(), indent=2, sort_keys=True))
+
+
+@main.command()
+@click.argument("subject")
+def explain(subject: str) -> None:
+    """Explain a DIMENSION (its levels) or a CRITERION (what it needs and how to get there)."""
+    from .explain import explain_text
+
+    _, pack = _load_probes_and_pack()
+    try:
+        click.echo(explain_text(pack, subject))
+    except KeyError:
+        raise _fail(f"{subject!r} is neither a dimension nor a criterion id; see `mlscan rules`") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

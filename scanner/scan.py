@@ -1,0 +1,106 @@
+"""One scan, end to end: target -> snapshot -> probes -> evidence -> rule engine -> scorecard.
+
+Everything the ``mlscan scan`` command does is callable from here::
+
+    from scanner.scan import scan
+    card = scan("path/to/repo", rev="main")
+    print(card.dimension("data_management").level)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import __version__
+from .config import CONFIG_FILE, Config, ConfigError, parse_config
+from .engine import EngineInput, score
+from .models import Header, RulePackRef, ScanProblem, Scorecard, Target
+from .probe import Probe
+from .registry import all_probes, kind_index
+from .rulepack import RulePack, load_pack
+from .runner import run_probes
+from .snapshot import FileSkipped, Snapshot, open_snapshot
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScanOptions:
+    rev: Optional[str] = None
+    config_file: Optional[Path] = None
+    probes: Optional[list[Probe]] = None
+    pack: Optional[RulePack] = None
+    progress: Optional[Progress] = None
+    extra_problems: list[ScanProblem] = field(default_factory=list)
+
+
+def scan_time() -> datetime:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible builds convention), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(tz=timezone.utc).replace(microsecond=0)
+
+
+def load_config(snapshot: Snapshot, config_file: Optional[Path]) -> Config:
+    if config_file is not None:
+        try:
+            text = Path(config_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc.strerror}") from None
+        return parse_config(text, str(config_file))
+    if CONFIG_FILE in snapshot:
+        try:
+            data = snapshot.read_bytes(CONFIG_FILE)
+        except FileSkipped as exc:
+            raise ConfigError(f"{CONFIG_FILE}: {exc}") from None
+        return parse_config(data.decode("utf-8", "replace"), CONFIG_FILE)
+    return Config()
+
+
+def scan(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> Scorecard:
+    return scan_with(path, ScanOptions(rev=rev, **kwargs))
+
+
+def scan_with(path: str | os.PathLike[str], options: ScanOptions) -> Scorecard:
+    say = options.progress or (lambda message: None)
+    probes = options.probes if options.probes is not None else all_probes()
+    pack = options.pack or load_pack(kind_index(probes))
+    when = scan_time()
+    with open_snapshot(path, options.rev) as snapshot:
+        config = load_config(snapshot, options.config_file)
+        if config.scope.exclude:
+            snapshot.exclude(config.scope.exclude)
+        say(f"listing {len(snapshot.paths())} files at {snapshot.commit[:12] if snapshot.commit else 'work tree'}")
+        say(f"running {len(probes)} probes")
+        run = run_probes(snapshot, probes)
+        target = Target(
+            name=snapshot.name, rev=options.rev, commit=snapshot.commit, remote=snapshot.remote,
+            subpath=snapshot.subpath or None, dirty=snapshot.dirty,
+        )
+    say("scoring")
+    waivers = config.resolved_waivers(when.date())
+    services = {"github": "not linked", "mlflow": "not linked"}
+    dims, criteria = score(pack, EngineInput(
+        evidence=run.evidence, context=config.declared_context(), waivers=waivers, services=services,
+    ))
+    reproducible = "SOURCE_DATE_EPOCH" in os.environ
+    timings = {k: (0.0 if reproducible else round(v, 4)) for k, v in sorted(run.timings.items())}
+    return Scorecard(
+        header=Header(
+            scanner="mlscan", scanner_version=__version__, generated_at=when.isoformat(),
+            rule_pack=RulePackRef(id=pack.id, version=pack.version, sha256=pack.sha256),
+            target=target, context=config.declared_context(),
+        ),
+        dimensions=dims,
+        criteria=criteria,
+        evidence=run.evidence,
+        waivers=waivers,
+        errors=sorted(run.problems + options.extra_problems, key=lambda p: (p.scope, p.subject, p.message)),
+        timings=timings,
+    )
+
