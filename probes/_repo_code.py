@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from scanner.facts.python import imports_of
 from scanner.models import Strength
 
 from ._repo_models import DataPrep, FeatureTests, MlCode
@@ -49,10 +50,18 @@ _WRITE_ATTRS = frozenset({
 _WRITE_NAMES = ("numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "pyarrow.parquet.write_table")
 _CONNECTIONS = frozenset({"connect", "create_engine", "Client"})
 _DATA_FILE = re.compile(r"\.(?:csv|tsv|parquet|jsonl|xlsx|feather)$", re.IGNORECASE)
-DATA_TOKENS = ("pandas", "polars", "pyspark", "dask", "modin", "numpy", "pyarrow", "load_dataset", "duckdb",
-               "sqlite3", "sqlalchemy", "psycopg", "pyodbc", "snowflake", "bigquery", ".csv", ".tsv",
-               ".parquet", ".jsonl", ".xlsx", ".feather")
-TEST_TOKENS = ("def test", "invoke")
+# What makes a file worth parsing for this probe: an ML or data import, a data read/write call,
+# a literal data file opened, or a test. Selective on purpose (see imports_of).
+PYTHON_PREFILTER = (
+    *imports_of(*ML_TOKENS, "pyspark", "dask", "modin", "polars", "pyarrow", "duckdb", "sqlite3", "sqlalchemy",
+                "psycopg", "psycopg2", "pyodbc", "snowflake", "datasets", "google.cloud.bigquery"),
+    r"\.(?:read|scan)_(?:csv|parquet|json|sql|excel|feather|table|orc|hdf|pickle)\b",
+    r"\.to_(?:csv|parquet|feather|excel|sql|json|pickle|hdf)\b", "saveAsTable", "insertInto",
+    r"np\.(?:load|save|savez|savetxt|genfromtxt)\b", r"numpy\.(?:load|save|savez|savetxt|genfromtxt)\b",
+    "load_dataset",
+    r"""open\(\s*[rbuf]*['"][^'"\n]*\.(?:csv|tsv|parquet|jsonl|xlsx|feather)['"]""",
+    "def test", "from invoke import", "import invoke",
+)
 
 _TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$")
 _NOT_PREP = re.compile(r"(?:^|/)(?:docs?|examples?|notebooks?|benchmarks?)/|(?:^|/)(?:setup|conftest|noxfile|tasks)\.py$")

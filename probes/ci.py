@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from scanner.facts.ci import Job, Pipeline, Step, Trigger, trigger_types
+from scanner.facts.python import imports_of
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
@@ -959,6 +960,10 @@ PROBE = Probe(
         Kind("ci.non_blocking", CiNonBlocking, "A CI gate that cannot fail (continue-on-error, allow_failure, || true, disabled)"),
     ),
     collect=collect,
-    python_tokens=(*ML_LIBRARIES, "train", "model", "feature", "predict", "pipeline", "inference", "mlflow",
-                   "great_expectations", "pandera"),
+    python_tokens=(
+        *imports_of(*ML_LIBRARIES, "mlflow", "great_expectations", "pandera"),
+        # tests importing the project's own model/training/feature modules
+        r"from[ \t]+[\w.]*(?:train|model|feature|predict|pipeline|inference)",
+        r"import[ \t]+[\w.]*(?:train|model|feature|predict|pipeline|inference)",
+    ),
 )

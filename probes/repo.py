@@ -20,7 +20,7 @@ from . import _repo_models as m
 from ._repo_binary import PATTERNS as BINARY_PATTERNS
 from ._repo_binary import collect_committed_binaries
 from ._repo_code import (
-    DATA_TOKENS, ML_TOKENS, TEST_TOKENS, collect_data_prep, collect_feature_tests, collect_ml_code,
+    PYTHON_PREFILTER, collect_data_prep, collect_feature_tests, collect_ml_code,
     data_prep_modules, ml_files,
 )
 from ._repo_docs import (
@@ -91,6 +91,6 @@ PROBE = Probe(
         Kind("repo.bus_factor", m.BusFactor, "Fewest authors covering half the ML-path commits in 180 days; ML activity months (CO-i, CO-n)"),
     ),
     collect=collect,
-    python_tokens=ML_TOKENS + DATA_TOKENS + TEST_TOKENS,
+    python_tokens=PYTHON_PREFILTER,
     needs_history=True,
 )

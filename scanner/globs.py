@@ -44,3 +44,29 @@ def compile_patterns(patterns: Iterable[str]) -> "re.Pattern[str]":
     if not parts:
         return re.compile(r"(?!x)x")
     return re.compile("(?:" + "|".join(parts) + r")\Z")
+
+
+class PathMatcher:
+    """Matches paths against globs, fast: ``**/name`` globs are tried on the base name alone.
+
+    A full-path regex that starts with ``(?:.*/)?`` backtracks over every slash of every path;
+    on a 20,000-file tree that dominated the one pass over the path list.
+    """
+
+    def __init__(self, patterns: Iterable[str]):
+        anywhere, rooted = [], []
+        for pattern in patterns:
+            tail = pattern[3:]
+            if pattern.startswith("**/") and "/" not in tail and "**" not in tail:
+                anywhere.append(tail)
+            else:
+                rooted.append(pattern)
+        self._name = compile_patterns(anywhere) if anywhere else None
+        self._path = compile_patterns(rooted) if rooted else None
+
+    def match(self, path: str, name: str) -> bool:
+        """Does ``path`` (whose last segment is ``name``) match any glob?"""
+        return bool(
+            (self._name is not None and self._name.match(name))
+            or (self._path is not None and self._path.match(path))
+        )

@@ -17,13 +17,11 @@ It reads only through ``ctx.facts`` (parsed once, shared) and only the paths in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from pydantic import BaseModel, ConfigDict
 
-from .globs import compile_patterns
 from .models import Citation, Evidence, Outcome, Strength, fingerprint
 from .redact import redact
 
@@ -56,7 +54,8 @@ class Probe:
     kinds: tuple[Kind, ...]
     collect: Callable[["ProbeContext"], Iterable[Evidence]]
     services: tuple[str, ...] = ()
-    # Words whose presence makes a .py/.ipynb file worth parsing for this probe (regex prefilter).
+    # Regexes whose match makes a .py/.ipynb file worth parsing for this probe (the prefilter).
+    # Keep them selective: `imports_of("mlflow")` (scanner.facts.python) rather than a bare word.
     python_tokens: tuple[str, ...] = ()
     needs_history: bool = False
 
@@ -65,9 +64,6 @@ class Probe:
             if kind.name == name:
                 return kind
         raise KeyError(f"probe {self.id!r} does not declare kind {name!r}")
-
-    def matcher(self) -> "re.Pattern[str]":
-        return compile_patterns(self.patterns)
 
 
 class ProbeContext:

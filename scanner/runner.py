@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from .facts import Facts
+from .globs import PathMatcher
 from .models import Evidence, ScanProblem
 from .probe import Probe, ProbeContext
 from .snapshot import Snapshot
@@ -22,11 +23,12 @@ class RunResult:
 
 def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str]]:
     """Each probe's files, from a single walk over the path list."""
-    matchers = [(probe.id, probe.matcher()) for probe in probes]
+    matchers = [(probe.id, PathMatcher(probe.patterns)) for probe in probes]
     matched: dict[str, list[str]] = {probe.id: [] for probe in probes}
     for path in paths:
-        for probe_id, pattern in matchers:
-            if pattern.match(path):
+        name = path.rsplit("/", 1)[-1]
+        for probe_id, matcher in matchers:
+            if matcher.match(path, name):
                 matched[probe_id].append(path)
     return matched
 

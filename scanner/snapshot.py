@@ -14,7 +14,9 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+import subprocess
+import threading
+from typing import Iterator, Optional
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -93,6 +95,14 @@ class Snapshot:
     def _read(self, path: str, entry: Entry) -> bytes:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def iter_bytes(self, paths: list[str]) -> Iterator[tuple[str, Optional[bytes], str]]:
+        """(path, content or None, why not) for each path, streamed: never all held at once."""
+        for path in paths:
+            try:
+                yield path, self.read_bytes(path), ""
+            except FileSkipped as exc:
+                yield path, None, str(exc)
+
     # -- citing ----------------------------------------------------------------------
 
     def repo_path(self, path: str) -> str:
@@ -145,6 +155,24 @@ def _remote_url(repo) -> Optional[str]:
     return strip_credentials(url.strip()) or None
 
 
+def _read_file(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes with plain os calls: ``open()`` builds a buffered file object per
+    call, which is most of the cost when a scan reads tens of thousands of small files."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def blob_hash(data: bytes) -> str:
     """Git's blob id of ``data``: lets a work tree cite the same blob git would."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -161,10 +189,11 @@ class WorkTree(Snapshot):
         if not root.is_dir():
             raise SnapshotError(f"{path}: not a directory")
         self.root = root.resolve()
+        self._root_str = str(self.root)
         self.name = self.root.name
         self._head_blobs: dict[str, str] = {}
         self._changed: set[str] = set()
-        self._read_blobs: dict[str, str] = {}
+        self._hashed: dict[str, Optional[str]] = {}
         self.repo = _open_repo(self.root)
         if self.repo is not None and self.repo.working_tree_dir:
             self._list_with_git()
@@ -181,13 +210,13 @@ class WorkTree(Snapshot):
             self.commit = repo.git.rev_parse("--verify", "-q", "HEAD")
         except Exception:
             self.commit = None  # a repository with no commit yet
-        top = Path(repo.working_tree_dir).resolve()
+        top = str(Path(repo.working_tree_dir).resolve())
         scope = ["--", self.subpath] if self.subpath else []
         out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", *scope)
         prefix = self.subpath + "/" if self.subpath else ""
         for rel in filter(None, out.split("\0")):
             path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
-            self._add(path, top / rel)
+            self._add(path, os.path.join(top, rel))
         if self.commit:
             listing = repo.git.ls_tree("-r", "-z", "--full-tree", self.commit, *scope)
             for record in filter(None, listing.split("\0")):
@@ -209,17 +238,17 @@ class WorkTree(Snapshot):
                 if d not in SKIP_DIRS and not (Path(dirpath, d, "pyvenv.cfg").exists())
             )
             for name in filenames:
-                full = Path(dirpath, name)
-                self._add(full.relative_to(self.root).as_posix(), full)
+                full = os.path.join(dirpath, name)
+                self._add(Path(full).relative_to(self.root).as_posix(), full)
 
-    def _add(self, path: str, full: Path) -> None:
+    def _add(self, path: str, full: str) -> None:
         try:
             st = os.lstat(full)
         except OSError:
             return  # listed by git but deleted in the work tree
         if stat.S_ISLNK(st.st_mode):
             try:
-                target = full.resolve(strict=True)
+                target = Path(full).resolve(strict=True)
                 target.relative_to(self.root)
                 st = os.stat(target)
             except (OSError, ValueError, RuntimeError):
@@ -231,30 +260,27 @@ class WorkTree(Snapshot):
             self._entries[path] = Entry(size=st.st_size, blob=None)
 
     def _read(self, path: str, entry: Entry) -> bytes:
-        full = self.root / path
+        full: "str | Path" = os.path.join(self._root_str, path)
         if entry.symlink:
-            full = full.resolve(strict=True)
+            full = Path(full).resolve(strict=True)
             full.relative_to(self.root)  # re-checked at read time: no escape through races
         try:
-            with open(full, "rb") as handle:
-                data = handle.read(self.max_file_bytes + 1)
+            return _read_file(full, self.max_file_bytes + 1)
         except OSError as exc:
             raise FileSkipped(f"unreadable: {exc.strerror or exc}") from exc
-        self._read_blobs[path] = blob_hash(data)
-        return data
 
     def blob_id(self, path: str) -> Optional[str]:
         """Git's blob id of the file as it is on disk (HEAD's, when git says it is unchanged)."""
         if path not in self._entries:
             return None
-        if path in self._read_blobs:
-            return self._read_blobs[path]
         if path in self._head_blobs and path not in self._changed and not self._entries[path].symlink:
             return self._head_blobs[path]
-        try:
-            return blob_hash(self.read_bytes(path))
-        except FileSkipped:
-            return None
+        if path not in self._hashed:  # changed or untracked: hash what is on disk, once
+            try:
+                self._hashed[path] = blob_hash(self.read_bytes(path))
+            except FileSkipped:
+                self._hashed[path] = None
+        return self._hashed[path]
 
     def _citable(self, path: str) -> bool:
         # A permalink to the commit is honest only when the file is as committed.
@@ -316,6 +342,49 @@ class GitTree(Snapshot):
         if self._entries[target].symlink:
             raise FileSkipped("symlink to a symlink; not followed")
         return target
+
+    def iter_bytes(self, paths: list[str]) -> Iterator[tuple[str, Optional[bytes], str]]:
+        """Stream many blobs through one ``git cat-file --batch`` process.
+
+        One request per file costs a round trip each; writing every object id up front (from a
+        thread, so neither pipe can fill and block) and reading the answers in order is as fast
+        as git can go.
+        """
+        batch = [p for p in paths if p in self._entries and not self._entries[p].symlink
+                 and self._entries[p].size <= self.max_file_bytes]
+        if len(batch) < 64:
+            yield from super().iter_bytes(paths)
+            return
+        in_batch = set(batch)
+        for path in paths:  # the odd ones (symlinks, over the cap, not in the tree) one by one
+            if path not in in_batch:
+                yield from super().iter_bytes([path])
+        proc = self.repo.git.execute(["git", "cat-file", "--batch"], as_process=True, istream=subprocess.PIPE)
+        shas = "".join(f"{self._entries[p].blob}\n" for p in batch).encode()
+
+        def feed() -> None:
+            try:
+                proc.stdin.write(shas)
+            finally:
+                proc.stdin.close()
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        out = proc.stdout
+        try:
+            for path in batch:
+                header = out.readline().split()
+                if len(header) == 2 and header[1] == b"missing":
+                    yield path, None, f"git object {header[0].decode()} is missing (partial clone?)"
+                    continue
+                if len(header) != 3:
+                    raise SnapshotError(f"git cat-file --batch answered {header!r}")
+                data = out.read(int(header[2]))
+                out.read(1)  # the newline after each object
+                yield path, data, ""
+        finally:
+            writer.join()
+            proc.wait()
 
     def changed_paths(self, base: str) -> list[str]:
         """Paths that differ between ``base`` and this commit (one ``diff-tree``)."""

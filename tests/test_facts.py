@@ -120,3 +120,14 @@ def test_application_tags_load_as_tagged_data():
 def test_relative_imports_resolve_against_the_package_path():
     pyfile = _index_module("src/churn/train.py", "from . import features\nfrom .model import build\nfrom ..common import io\n")
     assert [i.module for i in pyfile.imports] == ["src.churn.features", "src.churn.model.build", "src.common.io"]
+
+
+def test_prefilter_words_imports_and_regexes():
+    from scanner.facts.python import Prefilter, imports_of
+
+    pre = Prefilter(["mlflow", *imports_of("sklearn"), *imports_of("torch"), r"\.read_csv\b"])
+    assert pre.words == [b"mlflow"] and len(pre.regexes) == 3  # imports merged per keyword
+    assert pre.search(b"from sklearn.linear_model import Ridge")
+    assert pre.search(b"import torch.nn as nn")
+    assert pre.search(b"df = pd.read_csv(path)")
+    assert not pre.search(b"# we do not use sklearnx\nimport numpy\n")

@@ -134,3 +134,20 @@ def test_permalink_forms():
     assert permalink("git@gitlab.com:g/r.git", "abc", "a b.py", 3, 5) == "https://gitlab.com/g/r/-/blob/abc/a%20b.py#L3-5"
     assert permalink("git@bitbucket.org:t/r.git", "abc", "x.py", 2, 2) == "https://bitbucket.org/t/r/src/abc/x.py#lines-2"
     assert permalink("https://github.com/o/r", "abc", "x.py", 2, 4) == "https://github.com/o/r/blob/abc/x.py#L2-L4"
+
+
+def test_streaming_many_blobs_through_one_cat_file(repo: Path):
+    for n in range(80):
+        (repo / f"f{n:02d}.txt").write_text(f"file {n}\n")
+    commit(repo, "Ann <ann@example.com>", "2026-03-01T00:00:00+00:00", "many")
+    blob = git(repo, "rev-parse", "HEAD:f07.txt").strip()
+    obj = repo / ".git" / "objects" / blob[:2] / blob[2:]
+    os.chmod(obj, 0o644)
+    obj.unlink()
+    with GitTree(repo, "HEAD") as snap:
+        wanted = [p for p in snap.paths() if p.endswith(".txt")] + ["not-there.txt"]
+        got = {path: (data, why) for path, data, why in snap.iter_bytes(wanted)}
+    assert got["f00.txt"] == (b"file 0\n", "")
+    assert got["f79.txt"] == (b"file 79\n", "")
+    assert got["f07.txt"][0] is None and "missing" in got["f07.txt"][1]
+    assert got["not-there.txt"] == (None, "not in the tree")

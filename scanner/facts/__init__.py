@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from ..models import ScanProblem
 from ..snapshot import FileSkipped, Snapshot
@@ -32,6 +32,7 @@ class Facts:
         self._lines: dict[str, Optional[list[str]]] = {}
         self._yaml: dict[str, Optional[list[Any]]] = {}
         self._json: dict[str, Any] = {}
+        self._scanned: set[str] = set()  # read by a prefilter that did not match: not kept
         self.files_read = 0
 
     # -- raw text --------------------------------------------------------------------
@@ -40,21 +41,48 @@ class Facts:
         """The file as UTF-8 text, or None (recorded) if unreadable, binary or too large."""
         if path in self._text:
             return self._text[path]
-        text: Optional[str] = None
         try:
             data = self.snapshot.read_bytes(path)
-            self.files_read += 1
-            if b"\0" in data[:8192]:
-                self._problem(path, "binary file skipped")
-            else:
-                try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    self._problem(path, "not valid UTF-8; skipped")
         except FileSkipped as exc:
             self._problem(path, str(exc))
+            self._text[path] = None
+            return None
+        if path not in self._scanned:
+            self.files_read += 1
+        return self._decode(path, data)
+
+    def _decode(self, path: str, data: bytes) -> Optional[str]:
+        text: Optional[str] = None
+        if b"\0" in data[:8192]:
+            self._problem(path, "binary file skipped")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self._problem(path, "not valid UTF-8; skipped")
         self._text[path] = text
         return text
+
+    def scan(self, paths: list[str], search: "Callable[[bytes], bool]") -> Iterator[tuple[str, str]]:
+        """(path, text) of the files whose bytes ``search`` accepts: a prefilter over many files.
+
+        Files stream from the snapshot (one ``cat-file --batch`` for a commit); only the ones that
+        match are decoded and kept, the rest are counted as read and dropped.
+        """
+        for path, data, why_not in self.snapshot.iter_bytes([p for p in paths if p not in self._text]):
+            if data is None:
+                self._problem(path, why_not)
+                self._text[path] = None
+                continue
+            self.files_read += 1
+            if search(data):
+                self._decode(path, data)
+            else:
+                self._scanned.add(path)
+        for path in paths:
+            text = self._text.get(path)
+            if text is not None:
+                yield path, text
 
     def lines(self, path: str) -> Optional[list[str]]:
         if path not in self._lines:
@@ -130,7 +158,7 @@ class Facts:
 
     def paths_read(self) -> list[str]:
         """Every path some probe asked to read (benchmarks measure the I/O floor on these)."""
-        return sorted(self._text)
+        return sorted(set(self._text) | self._scanned)
 
     def _problem(self, path: str, message: str) -> None:
         self.problems.setdefault(path, message)

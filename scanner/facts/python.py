@@ -9,7 +9,10 @@ from their code cells and flagged, so probes can weigh them as weaker evidence.
 from __future__ import annotations
 
 import ast
+import gc
 import json
+import multiprocessing as mp
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
@@ -18,6 +21,53 @@ if TYPE_CHECKING:
     from . import Facts
 
 _NOTABLE_STRING = re.compile(r"^(?:models:/|runs:/|[a-z][a-z0-9+.-]*://)")
+
+
+def imports_of(*modules: str) -> tuple[str, str]:
+    """Prefilter regexes for an import of any of ``modules`` (``import m`` / ``from m``).
+
+    Matching the import rather than the bare word keeps the prefilter selective: a word like
+    ``numpy`` or ``model`` appears in most files of an ML monorepo, an import of it far less. Each
+    regex starts with a literal, which lets the regex engine skip ahead instead of trying every
+    position of every file.
+    """
+    names = "|".join(re.escape(m) for m in sorted(set(modules)))
+    return rf"import[ \t]+(?:{names})\b", rf"from[ \t]+(?:{names})\b"
+
+
+_IMPORTS_OF = re.compile(r"^(import|from)\[ \\t\]\+\(\?:(.*)\)\\b$")
+
+
+class Prefilter:
+    """Decides from a file's bytes whether it is worth parsing, as cheaply as possible.
+
+    Plain words are found with ``bytes in`` (C speed); the import regexes of every probe
+    (:func:`imports_of`) are merged into one per keyword, each starting with a literal; other
+    regexes are tried one by one. A single alternation of everything would make the regex engine
+    try every position of every file.
+    """
+
+    def __init__(self, tokens: Iterable[str]):
+        words: set[bytes] = set()
+        imported: dict[str, set[str]] = {"import": set(), "from": set()}
+        others: set[str] = set()
+        for token in tokens:
+            merged = _IMPORTS_OF.match(token)
+            if merged:
+                imported[merged.group(1)].update(merged.group(2).split("|"))
+            elif token and re.escape(token).replace("\\ ", " ") == token:  # no regex syntax
+                words.add(token.encode())
+            elif token:
+                others.add(token)
+        self.words = sorted(words)
+        patterns = [rf"{kw}[ \t]+(?:{'|'.join(sorted(names))})\b" for kw, names in imported.items() if names]
+        self.regexes = [re.compile(p.encode(), re.MULTILINE) for p in patterns + sorted(others)]
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.regexes)
+
+    def search(self, data: bytes) -> bool:
+        return any(word in data for word in self.words) or any(rx.search(data) for rx in self.regexes)
 
 
 @dataclass(frozen=True)
@@ -69,11 +119,25 @@ class PythonIndex:
 
     @classmethod
     def build(cls, facts: "Facts", tokens: Iterable[str]) -> "PythonIndex":
-        tokens = [t for t in tokens if t]
-        prefilter = re.compile("|".join(re.escape(t) for t in sorted(set(tokens)))) if tokens else None
+        prefilter = Prefilter(tokens)
         modules: list[str] = []
         notebooks: list[str] = []
         files: dict[str, PyFile] = {}
+        # AST nodes are many small objects that die young: cyclic GC passes over them cost more
+        # than the parsing itself, so the collector pauses while we index.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            cls._index_paths(facts, prefilter, modules, notebooks, files)
+        finally:
+            if collecting:
+                gc.enable()
+        return cls(modules=modules, notebooks=notebooks, files=files)
+
+    @staticmethod
+    def _index_paths(facts: "Facts", prefilter: "Prefilter", modules: list[str],
+                     notebooks: list[str], files: dict[str, PyFile]) -> None:
+        candidates: list[str] = []
         for path in facts.snapshot.paths():
             if path.endswith(".py"):
                 modules.append(path)
@@ -81,15 +145,12 @@ class PythonIndex:
                 notebooks.append(path)
             else:
                 continue
-            if prefilter is None:
-                continue
-            text = facts.text(path)
-            if text is None or not prefilter.search(text):
-                continue
-            files[path] = _index_notebook(path, text) if path.endswith(".ipynb") else _index_module(path, text)
-            if files[path].error:
-                facts._problem(path, files[path].error)
-        return cls(modules=modules, notebooks=notebooks, files=files)
+            candidates.append(path)
+        sources = list(facts.scan(candidates, prefilter.search)) if prefilter else []
+        for pyfile in _index_all(sources):
+            files[pyfile.path] = pyfile
+            if pyfile.error:
+                facts._problem(pyfile.path, pyfile.error)
 
     # -- queries -----------------------------------------------------------------------
 
@@ -111,6 +172,29 @@ class PythonIndex:
                     break
 
 
+PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
+
+
+def _index_one(item: tuple[str, str]) -> PyFile:
+    path, text = item
+    return _index_notebook(path, text) if path.endswith(".ipynb") else _index_module(path, text)
+
+
+def _index_all(sources: list[tuple[str, str]]) -> list[PyFile]:
+    """Parse every selected file; on a large tree, split the parsing across the machine's cores.
+
+    Workers only run ``ast.parse`` on text we already read (never the scanned code), and the
+    results come back in input order, so the index is the same either way.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(sources) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [_index_one(item) for item in sources]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+        return list(pool.map(_index_one, sources, chunksize=max(16, len(sources) // (workers * 4))))
+
+
 def _index_module(path: str, source: str, line_map: Optional[list[int]] = None) -> PyFile:
     pyfile = PyFile(path=path)
     try:
@@ -121,7 +205,7 @@ def _index_module(path: str, source: str, line_map: Optional[list[int]] = None) 
     except (RecursionError, ValueError, MemoryError):
         pyfile.error = "Python file too deeply nested to parse; not indexed"
         return pyfile
-    _Indexer(pyfile, line_map).visit(tree)
+    _index_tree(pyfile, tree, line_map)
     pyfile.parsed = True
     return pyfile
 
@@ -169,86 +253,91 @@ def _literal(node: ast.AST) -> Any:
     return None
 
 
-class _Indexer(ast.NodeVisitor):
-    def __init__(self, pyfile: PyFile, line_map: Optional[list[int]]):
-        self.pyfile = pyfile
-        self.aliases: dict[str, str] = {}
-        self.line_map = line_map
+def _index_tree(pyfile: PyFile, tree: ast.AST, line_map: Optional[list[int]]) -> None:
+    """One ``ast.walk`` collects imports, calls, notable strings and the main guard; call names
+    are resolved afterwards against the file's import aliases."""
 
-    def _line(self, lineno: Optional[int]) -> int:
+    def line(lineno: Optional[int]) -> int:
         lineno = lineno or 1
-        if self.line_map:
-            return self.line_map[min(lineno, len(self.line_map)) - 1]
-        return lineno
+        return line_map[min(lineno, len(line_map)) - 1] if line_map else lineno
 
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.pyfile.imports.append(Import(alias.name, self._line(node.lineno)))
-            if alias.asname:
-                self.aliases[alias.asname] = alias.name
-            else:
-                root = alias.name.split(".")[0]
-                self.aliases.setdefault(root, root)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        base = node.module or ""
-        if node.level:
-            # `from . import x` / `from ..pkg import y`: resolve against this file's package path
-            package = self.pyfile.path.rsplit("/", 1)[0].split("/") if "/" in self.pyfile.path else []
-            if node.level - 1 > len(package):
-                return
-            anchor = package[: len(package) - (node.level - 1)]
-            base = ".".join(anchor + ([base] if base else []))
-        if not base:
-            return
-        for alias in node.names:
-            full = f"{base}.{alias.name}"
-            self.pyfile.imports.append(Import(full if alias.name != "*" else base, self._line(node.lineno)))
-            if alias.name != "*":
-                self.aliases[alias.asname or alias.name] = full
-
-    def visit_If(self, node: ast.If) -> None:
-        test = node.test
-        if (
-            isinstance(test, ast.Compare)
-            and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__"
-            and any(_literal(c) == "__main__" for c in test.comparators)
-        ):
-            self.pyfile.has_main_guard = True
-        self.generic_visit(node)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and len(node.value) < 300 and _NOTABLE_STRING.match(node.value):
-            self.pyfile.strings.append((node.value, self._line(node.lineno)))
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = self._dotted(node.func)
+    aliases: dict[str, str] = {}
+    calls: list[ast.Call] = []
+    imports: list[tuple[int, int, str]] = []
+    strings: list[tuple[int, int, str]] = []
+    package = pyfile.path.rsplit("/", 1)[0].split("/") if "/" in pyfile.path else []
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Call:
+            calls.append(node)
+        elif kind is ast.Constant:
+            value = node.value
+            if type(value) is str and len(value) < 300 and _NOTABLE_STRING.match(value):
+                strings.append((node.lineno, node.col_offset, value))
+        elif kind is ast.Import:
+            for alias in node.names:
+                imports.append((node.lineno, node.col_offset, alias.name))
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    aliases.setdefault(root, root)
+        elif kind is ast.ImportFrom:
+            base = node.module or ""
+            if node.level:
+                # `from . import x` / `from ..pkg import y`: resolve against this file's package path
+                if node.level - 1 > len(package):
+                    continue
+                anchor = package[: len(package) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            if not base:
+                continue
+            for alias in node.names:
+                if alias.name == "*":
+                    imports.append((node.lineno, node.col_offset, base))
+                    continue
+                full = f"{base}.{alias.name}"
+                imports.append((node.lineno, node.col_offset, full))
+                aliases[alias.asname or alias.name] = full
+        elif kind is ast.If and not pyfile.has_main_guard:
+            test = node.test
+            if (
+                isinstance(test, ast.Compare)
+                and isinstance(test.left, ast.Name)
+                and test.left.id == "__name__"
+                and any(_literal(c) == "__main__" for c in test.comparators)
+            ):
+                pyfile.has_main_guard = True
+    pyfile.imports = [Import(module, line(lineno)) for lineno, _, module in sorted(imports)]
+    pyfile.strings = [(value, line(lineno)) for lineno, _, value in sorted(strings)]
+    resolved = []
+    for node in calls:
+        name = _dotted(node.func, aliases)
         if name:
-            self.pyfile.calls.append(
-                Call(
-                    name=name,
-                    line=self._line(node.lineno),
-                    end_line=self._line(getattr(node, "end_lineno", None) or node.lineno),
-                    keywords=tuple(k.arg for k in node.keywords if k.arg),
-                    literal_args=tuple(_literal(a) for a in node.args),
-                    literal_kwargs=tuple((k.arg, _literal(k.value)) for k in node.keywords if k.arg),
-                )
-            )
-        self.generic_visit(node)
+            resolved.append((node.lineno, node.col_offset, Call(
+                name=name,
+                line=line(node.lineno),
+                end_line=line(getattr(node, "end_lineno", None) or node.lineno),
+                keywords=tuple(k.arg for k in node.keywords if k.arg),
+                literal_args=tuple(_literal(a) for a in node.args),
+                literal_kwargs=tuple((k.arg, _literal(k.value)) for k in node.keywords if k.arg),
+            )))
+    resolved.sort(key=lambda item: (item[0], item[1]))
+    pyfile.calls = [call for _, _, call in resolved]
 
-    def _dotted(self, node: ast.AST) -> Optional[str]:
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if isinstance(node, ast.Name):
-            parts.append(self.aliases.get(node.id, node.id))
-        elif isinstance(node, ast.Call):
-            inner = self._dotted(node.func)
-            if inner is None:
-                return None
-            parts.append(inner + "()")
-        else:
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(aliases.get(node.id, node.id))
+    elif isinstance(node, ast.Call):
+        inner = _dotted(node.func, aliases)
+        if inner is None:
             return None
-        return ".".join(reversed(parts))
+        parts.append(inner + "()")
+    else:
+        return None
+    return ".".join(reversed(parts))

@@ -72,36 +72,6 @@ def _node_end(node: yaml.Node) -> int:
     return mark.line + 1
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    pass
-
-
-def _construct_map(loader: _LineLoader, node: yaml.MappingNode):
-    data = YMap()
-    data.span = _node_span(node)
-    data.key_spans = {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise YamlError("unhashable mapping key", key_node.start_mark.line + 1)
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_spans[key] = (key_node.start_mark.line + 1, max(_node_span(value_node)[1], key_node.start_mark.line + 1))
-
-
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode):
-    data = YList()
-    data.span = _node_span(node)
-    data.item_spans = []
-    yield data
-    for child in node.value:
-        data.append(loader.construct_object(child, deep=True))
-        data.item_spans.append(_node_span(child))
-
-
 class TaggedList(YList):
     """A sequence under an application tag (GitLab ``!reference``, CloudFormation ``!GetAZs``)."""
 
@@ -119,40 +89,82 @@ class TaggedStr(str):
     span: Span = (0, 0)
 
 
-def _construct_local_tag(loader: "_LineLoader", suffix: str, node: yaml.Node):
-    """Keep application tags as data (never as Python objects): the value, marked with its tag."""
-    tag = "!" + suffix
-    if isinstance(node, yaml.SequenceNode):
-        seq = TaggedList(loader.construct_object(child, deep=True) for child in node.value)
-        seq.item_spans = [_node_span(child) for child in node.value]
-        value = seq
-    elif isinstance(node, yaml.MappingNode):
-        value = TaggedMap()
-        value.key_spans = {}
+_MAP_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:omap"})
+_SEQ_TAGS = frozenset({"tag:yaml.org,2002:seq"})
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _Builder:
+    """Nodes (composed by libyaml) to YMap/YList/scalars in one recursive pass.
+
+    PyYAML's constructor machinery (generators, per-node dispatch, deep construction) cost four
+    times the C parsing; this walks the node graph directly. Scalars still go through the safe
+    constructors, so only plain data ever comes out. An alias is the same node object, so the memo
+    shares one value between its uses, and ``_check_expansion`` bounds what that can expand to.
+    """
+
+    def __init__(self, loader: Any):
+        self.loader = loader
+        self.memo: dict[int, Any] = {}
+        self.scalars = loader.yaml_constructors
+
+    def build(self, node: yaml.Node) -> Any:
+        known = self.memo.get(id(node))
+        if known is not None:
+            return known
+        tag = node.tag
+        local = tag.startswith("!")
+        if isinstance(node, yaml.ScalarNode):
+            if tag == _STR_TAG:
+                return node.value
+            if local:
+                text = TaggedStr(node.value)
+                text.tag, text.span = tag, _node_span(node)
+                return text
+            constructor = self.scalars.get(tag)
+            if constructor is None:
+                raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
+            return constructor(self.loader, node)
+        if isinstance(node, yaml.SequenceNode):
+            if not (local or tag in _SEQ_TAGS):
+                raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
+            seq = TaggedList() if local else YList()
+            if local:
+                seq.tag = tag
+            seq.span = _node_span(node)
+            seq.item_spans = [_node_span(child) for child in node.value]
+            self.memo[id(node)] = seq
+            seq.extend(self.build(child) for child in node.value)
+            return seq
+        if not (local or tag in _MAP_TAGS):
+            raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
+        mapping = TaggedMap() if local else YMap()
+        if local:
+            mapping.tag = tag
+        mapping.span = _node_span(node)
+        mapping.key_spans = {}
+        self.memo[id(node)] = mapping
+        self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            value[key] = loader.construct_object(value_node, deep=True)
-            value.key_spans[key] = (key_node.start_mark.line + 1, _node_span(value_node)[1])
-    else:
-        value = TaggedStr(loader.construct_scalar(node))
-    value.tag = tag
-    value.span = _node_span(node)
-    return value
-
-
-_LineLoader.add_multi_constructor("!", _construct_local_tag)
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:omap", _construct_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+            key = self.build(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from None
+            mapping[key] = self.build(value_node)
+            first = key_node.start_mark.line + 1
+            mapping.key_spans[key] = (first, max(_node_span(value_node)[1], first))
+        return mapping
 
 
 def load_all(text: str) -> list[Any]:
     """Every document of ``text``; raises :class:`YamlError` with a line on bad input."""
-    loader = _LineLoader(text)
+    loader = _BaseLoader(text)
     docs: list[Any] = []
     try:
-        while loader.check_data():
-            doc = loader.get_data()
+        while loader.check_node():
+            node = loader.get_node()
+            doc = _Builder(loader).build(node) if node is not None else None
             _check_expansion(doc)
             docs.append(doc)
     except yaml.MarkedYAMLError as exc:
