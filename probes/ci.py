@@ -627,11 +627,13 @@ def _tests_evidence(ctx: ProbeContext, view: JobView, hit: _Hit) -> Evidence:
 
 
 def _ml_tests_evidence(ctx: ProbeContext, view: JobView, tests: list[tuple[_Hit, Invocation]]) -> Optional[Evidence]:
-    modules = ctx.facts.python.modules
-    prefixes = module_prefixes(modules)
+    prefixes = ctx.memo("module_prefixes", lambda: module_prefixes(ctx.facts.python.modules))
+    test_modules = ctx.memo("test_modules", lambda: [m for m in ctx.facts.python.modules if _TEST_FILE.search(m)])
     for hit, inv in tests:
         targets = _test_targets(ctx, inv, hit.step.workdir)
-        files = _test_files(modules, targets)
+        module_set = ctx.memo("module_set", lambda: frozenset(ctx.facts.python.modules))
+        explicit = [t for t in targets if t in module_set and t not in test_modules]  # `pytest checks/x.py`
+        files = _test_files(test_modules, targets) + explicit
         ml_files = sorted(f for f in files if _is_ml_test(ctx, prefixes, f))
         if not ml_files:
             continue
@@ -905,12 +907,12 @@ def _configured_testpaths(ctx: ProbeContext, workdir: str) -> list[str]:
     return []
 
 
-def _test_files(modules: list[str], targets: list[str]) -> list[str]:
+def _test_files(test_modules: list[str], targets: list[str]) -> list[str]:
+    """The test files (already filtered by name) that a pytest invocation's targets select."""
     found = []
-    for module in modules:
+    for module in test_modules:
         for target in targets:
-            if module == target or (target == "" and _TEST_FILE.search(module)) or (
-                    module.startswith(target + "/") and _TEST_FILE.search(module)):
+            if module == target or target == "" or module.startswith(target + "/"):
                 found.append(module)
                 break
     return found

@@ -74,6 +74,13 @@ class ProbeContext:
         self.snapshot = snapshot
         self.facts = facts
         self.paths = paths
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value derived once per scan for this probe (e.g. an index over ``facts``)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # -- evidence builders -------------------------------------------------------------
 
