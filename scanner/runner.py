@@ -26,9 +26,10 @@ def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str
     matchers = [(probe.id, PathMatcher(probe.patterns)) for probe in probes]
     matched: dict[str, list[str]] = {probe.id: [] for probe in probes}
     for path in paths:
-        name = path.rsplit("/", 1)[-1]
+        cut = path.rfind("/") + 1
+        folder, name = path[:cut], path[cut:]
         for probe_id, matcher in matchers:
-            if matcher.match(path, name):
+            if matcher.match(path, folder, name):
                 matched[probe_id].append(path)
     return matched
 

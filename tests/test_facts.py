@@ -131,3 +131,18 @@ def test_prefilter_words_imports_and_regexes():
     assert pre.search(b"import torch.nn as nn")
     assert pre.search(b"df = pd.read_csv(path)")
     assert not pre.search(b"# we do not use sklearnx\nimport numpy\n")
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("docs/a.md", True), ("docs/x/y.md", True), ("xdocs/a.md", False), ("a/adr/0001.md", True),
+    ("README.md", True), ("src/a.py", False), ("a/conf/x.yaml", True), ("conf/x.yaml", True),
+    ("confx/a.yaml", False), (".github/workflows/ci.yml", True), (".github/workflows/sub/ci.yml", False),
+    ("x/dvc.yaml", True), ("p/.dvc/config", True), ("p/q/notes.txt", False),
+])
+def test_path_matcher_glob_semantics(path, expected):
+    from scanner.globs import PathMatcher
+
+    matcher = PathMatcher(["docs/**", "**/adr/**", "**/conf/**/*.yaml", ".github/workflows/*.yml", "*",
+                           "**/dvc.yaml", "**/.dvc/config"])
+    cut = path.rfind("/") + 1
+    assert matcher.match(path, path[:cut], path[cut:]) is expected
