@@ -165,3 +165,4 @@ class Facts:
 
     def problem_records(self) -> list[ScanProblem]:
         return [ScanProblem(scope="file", subject=p, message=m) for p, m in sorted(self.problems.items())]
+

@@ -11,11 +11,11 @@ from __future__ import annotations
 import ast
 import gc
 import json
-import multiprocessing as mp
-import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+
+from .parallel import parallel_map
 
 if TYPE_CHECKING:
     from . import Facts
@@ -147,7 +147,7 @@ class PythonIndex:
                 continue
             candidates.append(path)
         sources = list(facts.scan(candidates, prefilter.search)) if prefilter else []
-        for pyfile in _index_all(sources):
+        for pyfile in parallel_map(_index_one, sources):
             files[pyfile.path] = pyfile
             if pyfile.error:
                 facts._problem(pyfile.path, pyfile.error)
@@ -172,27 +172,9 @@ class PythonIndex:
                     break
 
 
-PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
-
-
 def _index_one(item: tuple[str, str]) -> PyFile:
     path, text = item
     return _index_notebook(path, text) if path.endswith(".ipynb") else _index_module(path, text)
-
-
-def _index_all(sources: list[tuple[str, str]]) -> list[PyFile]:
-    """Parse every selected file; on a large tree, split the parsing across the machine's cores.
-
-    Workers only run ``ast.parse`` on text we already read (never the scanned code), and the
-    results come back in input order, so the index is the same either way.
-    """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(sources) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [_index_one(item) for item in sources]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        return list(pool.map(_index_one, sources, chunksize=max(16, len(sources) // (workers * 4))))
 
 
 def _index_module(path: str, source: str, line_map: Optional[list[int]] = None) -> PyFile:
