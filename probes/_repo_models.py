@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from scanner.probe import Attributes
+from scanner.probe import Attributes, measurement
 
 
 class MlCode(Attributes):
@@ -105,20 +105,20 @@ class CommittedBinary(Attributes):
 
 
 class Contributors(Attributes):
-    humans_180d: int
-    humans_total: int
-    bots: int
-    commits_180d: int
-    human_commits_180d: int
-    bot_only: bool
+    humans_180d: int = measurement()
+    humans_total: int = measurement()
+    bots: int = measurement()
+    commits_180d: int = measurement()
+    human_commits_180d: int = measurement()
+    bot_only: bool = measurement()
     window_days: int
-    top_share: float
-    head: str
+    top_share: float = measurement()
+    head: str = measurement()
 
 
 class BusFactor(Attributes):
-    authors: int
-    ml_commits: int
-    months_active_6m: int
+    authors: int = measurement()
+    ml_commits: int = measurement()
+    months_active_6m: int = measurement()
     window_days: int
-    head: str
+    head: str = measurement()

@@ -1,6 +1,6 @@
 """The ``mlscan`` command. Thin: parse options, call the library, pick the exit code.
 
-Exit codes: 0 ok; 1 a gate failed (``--fail-under``); 2 usage or scanner error.
+Exit codes: 0 ok; 1 a gate failed (``--fail-under``, a ``diff`` regression); 2 usage or scanner error.
 Heavy imports (pydantic, GitPython, rich) happen inside commands so ``--version`` stays instant.
 """
 
@@ -13,6 +13,9 @@ from typing import Optional
 import click
 
 from . import __version__
+
+FORMATS = ("terminal", "json", "md", "sarif", "junit")
+DEFAULT_FAIL_ON = ("level-drop", "criterion-regression")
 
 EXIT_GATE = 1
 EXIT_ERROR = 2
@@ -61,15 +64,17 @@ def main() -> None:
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--rev", help="Scan this commit (read from git objects; the work tree is untouched).")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "md"]), default="terminal", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config instead of the repository's .mlscan.yaml.")
 @click.option("--fail-under", help="Exit 1 if a dimension is below a level, e.g. data_management=2,monitoring=1.")
+@click.option("--target", help="Gap analysis against these levels, e.g. model_deployment=3 (SARIF/JUnit results).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
-         fail_under: Optional[str], quiet: bool) -> None:
+         fail_under: Optional[str], target: Optional[str], quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
+    targets = _parse_levels(target, "--target")
     from .config import ConfigError
     from .report import render
     from .scan import ScanOptions, scan_with
@@ -84,18 +89,91 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
     except ConfigError as exc:
         raise _fail(f"bad config: {exc}") from None
     color = output is None and fmt == "terminal" and sys.stdout.isatty()
-    text = render(card, fmt, color=color)
+    _emit(render(card, fmt, pack=pack, targets=targets, color=color), output, fmt, quiet)
+    below = [f"{dim} is {card.dimension(dim).level}, needs {lvl}" for dim, lvl in thresholds.items()
+             if card.dimension(dim).level < lvl]
+    if below:
+        click.echo("mlscan: gate failed: " + "; ".join(below), err=True)
+        raise click.exceptions.Exit(EXIT_GATE)
+
+
+def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
     if output:
         output.write_text(text, encoding="utf-8")
         if not quiet:
             click.echo(f"mlscan: wrote {fmt} report to {output}", err=True)
     else:
         click.echo(text, nl=False)
-    below = [f"{dim} is {card.dimension(dim).level}, needs {lvl}" for dim, lvl in thresholds.items()
-             if card.dimension(dim).level < lvl]
-    if below:
-        click.echo("mlscan: gate failed: " + "; ".join(below), err=True)
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base", required=True, help="The commit or branch the change is measured against.")
+@click.option("--head", help="The changed commit (default: the work tree as it is).")
+@click.option("--no-merge-base", is_flag=True, help="Compare with BASE itself, not the merge-base of BASE and HEAD.")
+@click.option("--fail-on", default=",".join(DEFAULT_FAIL_ON), show_default=True,
+              help="What fails the gate: a comma list of level-drop, criterion-regression, evidence-lost, or none.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config for both sides.")
+@click.option("--target", help="Gap analysis against these levels, e.g. model_deployment=3 (SARIF/JUnit results).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
+         output: Optional[Path], config_file: Optional[Path], target: Optional[str], quiet: bool) -> None:
+    """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
+    from .config import ConfigError
+    from .diff import DiffOptions, diff as run_diff, parse_fail_on
+    from .report import render_diff
+    from .scan import ScanOptions
+    from .snapshot import SnapshotError
+
+    try:
+        policy = parse_fail_on(fail_on)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    targets = _parse_levels(target, "--target")
+    probes, pack = _load_probes_and_pack()
+    progress = None if quiet else (lambda message: click.echo(f"mlscan: {message}", err=True))
+    options = DiffOptions(base=base, head=head, merge_base=not no_merge_base, fail_on=policy,
+                          scan=ScanOptions(config_file=config_file, progress=progress))
+    try:
+        result = run_diff(path, options, probes, pack)
+    except SnapshotError as exc:
+        raise _fail(str(exc)) from None
+    except ConfigError as exc:
+        raise _fail(f"bad config: {exc}") from None
+    color = output is None and fmt == "terminal" and sys.stdout.isatty()
+    _emit(render_diff(result, fmt, pack=pack, targets=targets, color=color), output, fmt, quiet)
+    if result.failed:
+        click.echo(f"mlscan: gate failed: {len(result.regressions)} regressions", err=True)
         raise click.exceptions.Exit(EXIT_GATE)
+
+
+@main.command()
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--target", help="Gap analysis against these levels, e.g. model_deployment=3 (SARIF/JUnit results).")
+def render(report: Path, fmt: str, output: Optional[Path], target: Optional[str]) -> None:
+    """Render a saved JSON report (of scan or diff) in another format, without scanning again."""
+    import json
+
+    from pydantic import ValidationError
+
+    from .models import DiffResult, Scorecard
+    from .report import render as render_card, render_diff
+
+    targets = _parse_levels(target, "--target")
+    _, pack = _load_probes_and_pack()
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "head_card" in data:
+            text = render_diff(DiffResult.model_validate(data), fmt, pack=pack, targets=targets)
+        else:
+            text = render_card(Scorecard.model_validate(data), fmt, pack=pack, targets=targets)
+    except (ValueError, ValidationError) as exc:
+        raise _fail(f"{report}: not an mlscan JSON report ({str(exc).splitlines()[0]})") from None
+    _emit(text, output, fmt, quiet=True)
 
 
 @main.command()

@@ -173,6 +173,7 @@ def evaluate_criterion(criterion: Criterion, evaluator: Evaluator, data: EngineI
             id=criterion.id, dimension=criterion.dimension, level=criterion.level, title=criterion.title,
             status=status, reason=reason, remediation=criterion.remediation,
             evidence=sorted({e.id for e in evidence}), self_reported=self_reported,
+            effort=criterion.effort if criterion.effort in _EFFORT_ORDER else "medium",
         )
 
     not_applicable = applies(criterion, data.context)

@@ -117,6 +117,7 @@ class CriterionResult(BaseModel):
     remediation: str = ""
     evidence: list[str] = Field(default_factory=list, description="Ids of the evidence that decided it")
     self_reported: bool = False
+    effort: Literal["low", "medium", "high"] = "medium"
 
 
 class Gap(BaseModel):
@@ -216,6 +217,86 @@ class Scorecard(BaseModel):
             if dim.id == dim_id:
                 return dim
         raise KeyError(dim_id)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# -- diff: the pre-merge gate ---------------------------------------------------------------
+
+RegressionType = Literal["level-drop", "criterion-regression", "evidence-lost", "unjustified-waiver"]
+FAIL_ON_CHOICES: tuple[str, ...] = ("level-drop", "criterion-regression", "evidence-lost", "none")
+DEFAULT_FAIL_ON: tuple[str, ...] = ("level-drop", "criterion-regression")
+
+
+class DimensionDelta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    before: int
+    after: int
+    before_verified: int
+    after_verified: int
+    delta: int
+
+
+class CriterionChange(BaseModel):
+    """A criterion whose status changed between base and head."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    dimension: str
+    level: int
+    title: str
+    before: CriterionStatus
+    after: CriterionStatus
+    regression: bool = Field(description="Went from met (pass/unverified/waived/n.a.) to fail or unknown")
+    reason: str = ""
+    remediation: str = ""
+
+
+class EvidenceChange(BaseModel):
+    """Evidence present on one side only, matched by fingerprint id (moved lines are not changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: str
+    change: Literal["lost", "gained"]
+    strength: Strength
+    downgrades: list[str] = Field(default_factory=list)
+    citation: Optional[Citation] = Field(default=None, description="Base citation when lost, head when gained")
+
+
+class Regression(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: RegressionType
+    message: str
+    dimension: Optional[str] = None
+    criterion: Optional[str] = None
+    evidence: list[str] = Field(default_factory=list)
+    citation: Optional[Citation] = Field(default=None, description="Where to look: head lines, or base lines for lost evidence")
+
+
+class DiffResult(BaseModel):
+    """``mlscan diff``: two scorecards compared, and whether the regression policy tripped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: Target
+    head: Target
+    merge_base_used: bool
+    fail_on: list[str]
+    failed: bool
+    dimensions: list[DimensionDelta]
+    criteria: list[CriterionChange]
+    evidence: list[EvidenceChange]
+    regressions: list[Regression]
+    reused_probes: list[str] = Field(default_factory=list, description="Probes whose inputs were unchanged: head evidence reused")
+    head_card: Scorecard
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Citation, Evidence, Outcome, Strength, fingerprint
 from .redact import redact
@@ -37,6 +37,24 @@ class Attributes(BaseModel):
     """Base for a kind's attribute model: strict, so a typo in a probe fails its tests."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def measurement(**kwargs: Any) -> Any:
+    """A field that measures rather than identifies (a count over history, a head commit).
+
+    It is reported and rules can test it, but it stays out of the evidence fingerprint, so the
+    same fact measured on the next commit keeps its id instead of reading as lost and gained.
+    """
+    return Field(json_schema_extra={"measurement": True}, **kwargs)
+
+
+def identity_attributes(model: type[BaseModel], attrs: dict[str, Any]) -> dict[str, Any]:
+    fields = getattr(model, "model_fields", {})
+    return {
+        key: value for key, value in attrs.items()
+        if not ((fields.get(key) and isinstance(fields[key].json_schema_extra, dict)
+                 and fields[key].json_schema_extra.get("measurement")))
+    }
 
 
 @dataclass(frozen=True)
@@ -66,12 +84,38 @@ class Probe:
         raise KeyError(f"probe {self.id!r} does not declare kind {name!r}")
 
 
+class SnapshotView:
+    """The snapshot as a probe sees it: looking at the path list, a path or its size is logged
+    as an input of the probe, like reading a file through the facts."""
+
+    def __init__(self, snapshot: "Snapshot", facts: "Facts"):
+        self._snapshot = snapshot
+        self._facts = facts
+
+    def paths(self) -> list[str]:
+        from .facts import PATH_LIST
+
+        self._facts.note(PATH_LIST)
+        return self._snapshot.paths()
+
+    def __contains__(self, path: str) -> bool:
+        self._facts.note(path)
+        return path in self._snapshot
+
+    def size(self, path: str) -> Optional[int]:
+        self._facts.note(path)
+        return self._snapshot.size(path)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._snapshot, name)
+
+
 class ProbeContext:
     """What one probe sees of one snapshot: its matched paths, the shared facts, and builders."""
 
     def __init__(self, probe: Probe, snapshot: "Snapshot", facts: "Facts", paths: list[str]):
         self.probe = probe
-        self.snapshot = snapshot
+        self.snapshot = SnapshotView(snapshot, facts)
         self.facts = facts
         self.paths = paths
         self._memo: dict[str, Any] = {}
@@ -107,7 +151,7 @@ class ProbeContext:
         reasons = sorted(set(downgrades))
         citation = self.cite(path, lines) if path else None
         return Evidence(
-            id=fingerprint(kind, subject, path, attrs),
+            id=fingerprint(kind, subject, path, identity_attributes(declared.model, attrs)),
             kind=kind,
             probe=self.probe.id,
             subject=subject,

@@ -224,9 +224,14 @@ class _Loader:
             unobservable=" ".join(str(raw.get("unobservable") or "").split()),
             applies_when=dict(applies),
             requires=tuple(requires),
-            effort=str(raw.get("effort", "medium")),
+            effort=self.effort(raw.get("effort", "medium"), where, raw.key_span("effort")[0]),
             source=f"{where}:{line}",
         )
+
+    def effort(self, value: Any, where: str, line: int) -> str:
+        if value not in ("low", "medium", "high"):
+            raise self.fail(where, line, f"effort is low, medium or high, got {value!r}")
+        return str(value)
 
     def strength(self, value: Any, where: str, line: int) -> Strength:
         try:

@@ -1,16 +1,32 @@
-"""Runs probes over one snapshot: one pass over the path list, shared facts, isolated failures."""
+"""Runs probes over one snapshot: one pass over the path list, shared facts, isolated failures.
+
+Every probe's inputs are recorded (the files it matched and every file and shared index it
+touched) and fingerprinted by blob id. Given the run of another commit (``prior``, as in a diff),
+a probe whose inputs hash the same is not run again: its evidence is reused, re-cited at this
+commit.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .facts import Facts
+from .facts import HISTORY, PATH_LIST, PYTHON_INDEX, Facts
 from .globs import PathMatcher
 from .models import Evidence, ScanProblem
 from .probe import Probe, ProbeContext
 from .snapshot import Snapshot
+
+
+@dataclass
+class ProbeRun:
+    evidence: list[Evidence]
+    matched: tuple[str, ...]
+    reads: frozenset[str]  # paths, plus the facts markers for shared indexes
+    digest: str
+    problems: dict[str, str]  # file problems met on those reads
 
 
 @dataclass
@@ -19,6 +35,8 @@ class RunResult:
     problems: list[ScanProblem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     files_read: int = 0
+    probe_runs: dict[str, ProbeRun] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
 
 
 def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str]]:
@@ -39,31 +57,84 @@ def evidence_sort_key(item: Evidence) -> tuple:
     return (item.kind, (cit.path or "") if cit else "", (cit.start_line or 0) if cit else 0, item.subject, item.id)
 
 
-def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None) -> RunResult:
+def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str]) -> str:
+    """A fingerprint of everything a probe saw, by blob id: equal digests mean equal inputs."""
+    reads = set(reads)
+    digest = hashlib.sha256()
+    for path in sorted(set(matched) | {r for r in reads if not r.startswith("<")}):
+        digest.update(f"{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+    if PYTHON_INDEX in reads:  # the index looks at every Python file and notebook
+        for path in snapshot.paths():
+            if path.endswith((".py", ".ipynb")):
+                digest.update(f"py\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+    if HISTORY in reads:
+        digest.update(f"history\0{snapshot.commit}\n".encode())
+    if PATH_LIST in reads:
+        digest.update("paths\0".encode() + "\0".join(snapshot.paths()).encode())
+    return digest.hexdigest()
+
+
+def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
+    """The same evidence, cited at this snapshot's commit (its blob, and so its lines, are equal)."""
+    cit = item.citation
+    if cit is None or cit.source != "repo" or cit.path is None:
+        return item
+    moved = cit.model_copy(update={
+        "commit": snapshot.commit, "url": snapshot.permalink(cit.path, cit.start_line, cit.end_line),
+    })
+    return item.model_copy(update={"citation": moved})
+
+
+def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
+               prior: Optional[RunResult] = None) -> RunResult:
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
     matched = match_paths(snapshot.paths(), probes)
     result = RunResult(evidence=[])
     seen: set[str] = set()
+    reused_problems: dict[str, str] = {}
     for probe in probes:
-        ctx = ProbeContext(probe, snapshot, facts, matched[probe.id])
         started = time.perf_counter()
-        try:
-            items = list(probe.collect(ctx))
-            declared = {k.name for k in probe.kinds}
-            for item in items:
-                if item.kind not in declared:
-                    raise TypeError(f"emitted kind {item.kind!r}, which it does not declare")
-        except Exception as exc:  # one broken probe must not stop the scan
-            message = f"{type(exc).__name__}: {exc}"
-            result.problems.append(ScanProblem(scope="probe", subject=probe.id, message=message))
-            items = [ctx.unknown(kind.name, f"probe {probe.id} failed: {message}") for kind in probe.kinds]
+        before = prior.probe_runs.get(probe.id) if prior else None
+        if before is not None and input_digest(snapshot, matched[probe.id], before.reads) == before.digest:
+            items = [recite(item, snapshot) for item in before.evidence]
+            result.probe_runs[probe.id] = before
+            result.reused.append(probe.id)
+            reused_problems.update(before.problems)
+        else:
+            items = _run_one(probe, snapshot, facts, matched[probe.id], result)
         result.timings[probe.id] = time.perf_counter() - started
         for item in items:
             if item.id not in seen:
                 seen.add(item.id)
                 result.evidence.append(item)
     result.evidence.sort(key=evidence_sort_key)
+    for path, message in reused_problems.items():
+        facts.problems.setdefault(path, message)
     result.problems += facts.problem_records()
     result.files_read = facts.files_read
     return result
+
+
+def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult) -> list[Evidence]:
+    ctx = ProbeContext(probe, snapshot, facts, paths)
+    facts.begin()
+    try:
+        items = list(probe.collect(ctx))
+        declared = {k.name for k in probe.kinds}
+        for item in items:
+            if item.kind not in declared:
+                raise TypeError(f"emitted kind {item.kind!r}, which it does not declare")
+    except Exception as exc:  # one broken probe must not stop the scan
+        message = f"{type(exc).__name__}: {exc}"
+        result.problems.append(ScanProblem(scope="probe", subject=probe.id, message=message))
+        items = [ctx.unknown(kind.name, f"probe {probe.id} failed: {message}") for kind in probe.kinds]
+        facts.end()
+        return items  # a failed run is never reused
+    reads = frozenset(facts.end())
+    result.probe_runs[probe.id] = ProbeRun(
+        evidence=items, matched=tuple(paths), reads=reads,
+        digest=input_digest(snapshot, paths, reads),
+        problems={p: facts.problems[p] for p in reads | set(paths) if p in facts.problems},
+    )
+    return items

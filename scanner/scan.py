@@ -22,7 +22,8 @@ from .models import Header, RulePackRef, ScanProblem, Scorecard, Target
 from .probe import Probe
 from .registry import all_probes, kind_index
 from .rulepack import RulePack, load_pack
-from .runner import run_probes
+from .facts import BlobCache, Facts
+from .runner import RunResult, run_probes
 from .snapshot import FileSkipped, Snapshot, open_snapshot
 
 Progress = Callable[[str], None]
@@ -67,22 +68,39 @@ def scan(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> S
 
 
 def scan_with(path: str | os.PathLike[str], options: ScanOptions) -> Scorecard:
-    say = options.progress or (lambda message: None)
     probes = options.probes if options.probes is not None else all_probes()
     pack = options.pack or load_pack(kind_index(probes))
-    when = scan_time()
     with open_snapshot(path, options.rev) as snapshot:
-        config = load_config(snapshot, options.config_file)
-        if config.scope.exclude:
-            snapshot.exclude(config.scope.exclude)
-        say(f"listing {len(snapshot.paths())} files at {snapshot.commit[:12] if snapshot.commit else 'work tree'}")
-        say(f"running {len(probes)} probes")
-        run = run_probes(snapshot, probes)
-        target = Target(
-            name=snapshot.name, rev=options.rev, commit=snapshot.commit, remote=snapshot.remote,
-            subpath=snapshot.subpath or None, dirty=snapshot.dirty,
-        )
-    say("scoring")
+        card, _ = scan_snapshot(snapshot, probes, pack, options)
+    return card
+
+
+def scan_snapshot(
+    snapshot: Snapshot,
+    probes: list[Probe],
+    pack: RulePack,
+    options: ScanOptions,
+    *,
+    cache: Optional[BlobCache] = None,
+    prior: Optional[RunResult] = None,
+) -> tuple[Scorecard, RunResult]:
+    """Scan an open snapshot. ``cache`` and ``prior`` let a second scan (a diff's head) skip
+    files and probes whose blobs did not change."""
+    say = options.progress or (lambda message: None)
+    when = scan_time()
+    config = load_config(snapshot, options.config_file)
+    if config.scope.exclude:
+        snapshot.exclude(config.scope.exclude)
+    where = snapshot.commit[:12] if snapshot.commit else "work tree"
+    say(f"{snapshot.name} @ {where}: {len(snapshot.paths())} files, running {len(probes)} probes")
+    facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
+    run = run_probes(snapshot, probes, facts, prior=prior)
+    if run.reused:
+        say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
+    target = Target(
+        name=snapshot.name, rev=options.rev, commit=snapshot.commit, remote=snapshot.remote,
+        subpath=snapshot.subpath or None, dirty=snapshot.dirty,
+    )
     waivers = config.resolved_waivers(when.date())
     services = {"github": "not linked", "mlflow": "not linked"}
     dims, criteria = score(pack, EngineInput(
@@ -90,7 +108,7 @@ def scan_with(path: str | os.PathLike[str], options: ScanOptions) -> Scorecard:
     ))
     reproducible = "SOURCE_DATE_EPOCH" in os.environ
     timings = {k: (0.0 if reproducible else round(v, 4)) for k, v in sorted(run.timings.items())}
-    return Scorecard(
+    card = Scorecard(
         header=Header(
             scanner="mlscan", scanner_version=__version__, generated_at=when.isoformat(),
             rule_pack=RulePackRef(id=pack.id, version=pack.version, sha256=pack.sha256),
@@ -103,4 +121,4 @@ def scan_with(path: str | os.PathLike[str], options: ScanOptions) -> Scorecard:
         errors=sorted(run.problems + options.extra_problems, key=lambda p: (p.scope, p.subject, p.message)),
         timings=timings,
     )
-
+    return card, run

@@ -28,7 +28,7 @@ def scan(tmp_path: Path, probe: Probe, files: dict[str, str], ci: CIModel | None
     with WorkTree(repo) as snapshot:
         facts = Facts(snapshot, python_tokens=probe.python_tokens)
         if ci is not None:
-            facts.__dict__["ci"] = ci  # stands in for the cached property
+            facts._ci = ci  # stands in for the parsed CI model
         result = run_probes(snapshot, [probe], facts)
     assert not [p for p in result.problems if p.scope == "probe"], result.problems
     return result.evidence

@@ -3,12 +3,15 @@
 Each file is read at most once and parsed at most once per scan, whichever probes ask. A file
 that cannot be read or parsed is recorded once in :attr:`Facts.problems` (the scan goes on) and
 the accessor returns ``None``; the probe then records ``unknown`` for what it could not see.
+
+Two scans of one repository (``mlscan diff``) share a :class:`BlobCache`: a file whose blob did
+not change is neither read nor parsed again. While a probe runs, every file it touches is logged
+(:meth:`Facts.begin`/:meth:`Facts.end`), so the runner can tell whether its inputs changed.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from ..models import ScanProblem
@@ -22,10 +25,32 @@ if TYPE_CHECKING:
 
 _MISSING = object()
 
+# Markers in an access log for the shared indexes: a probe that used one depends on all its inputs.
+PYTHON_INDEX = "<python index>"
+CI_MODEL = "<ci model>"
+HISTORY = "<git history>"
+PATH_LIST = "<path list>"
+
+
+class BlobCache:
+    """Parsed file content keyed by (path, blob id), shared between the scans of one diff."""
+
+    def __init__(self) -> None:
+        self.text: dict[tuple[str, str], Optional[str]] = {}
+        self.yaml: dict[tuple[str, str], tuple[Optional[list[Any]], Optional[str]]] = {}
+        self.python: dict[tuple[str, str], Any] = {}  # PyFile, or None when the prefilter said no
+        self.problems: dict[tuple[str, str], str] = {}
+
 
 class Facts:
-    def __init__(self, snapshot: Snapshot, *, python_tokens: Iterable[str] = ()):
+    def __init__(self, snapshot: Snapshot, *, python_tokens: Iterable[str] = (), cache: Optional[BlobCache] = None):
         self.snapshot = snapshot
+        self.cache = cache
+        self._log: Optional[set[str]] = None
+        self._python: Optional["PythonIndex"] = None
+        self._ci: Optional["CIModel"] = None
+        self._ci_inputs: set[str] = set()
+        self._history: Optional["History"] = None
         self.problems: dict[str, str] = {}
         self._python_tokens = tuple(sorted(set(python_tokens)))
         self._text: dict[str, Optional[str]] = {}
@@ -39,7 +64,15 @@ class Facts:
 
     def text(self, path: str) -> Optional[str]:
         """The file as UTF-8 text, or None (recorded) if unreadable, binary or too large."""
+        if self._log is not None:
+            self._log.add(path)
         if path in self._text:
+            return self._text[path]
+        key = self._key(path)
+        if key is not None and key in self.cache.text:
+            self._text[path] = self.cache.text[key]
+            if key in self.cache.problems:
+                self._problem(path, self.cache.problems[key])
             return self._text[path]
         try:
             data = self.snapshot.read_bytes(path)
@@ -61,7 +94,16 @@ class Facts:
             except UnicodeDecodeError:
                 self._problem(path, "not valid UTF-8; skipped")
         self._text[path] = text
+        key = self._key(path)
+        if key is not None:
+            self.cache.text[key] = text
         return text
+
+    def _key(self, path: str) -> Optional[tuple[str, str]]:
+        if self.cache is None:
+            return None
+        blob = self.snapshot.blob_id(path)
+        return (path, blob) if blob else None
 
     def scan(self, paths: list[str], search: "Callable[[bytes], bool]") -> Iterator[tuple[str, str]]:
         """(path, text) of the files whose bytes ``search`` accepts: a prefilter over many files.
@@ -102,16 +144,29 @@ class Facts:
 
     def yaml(self, path: str) -> Optional[list[Any]]:
         """All documents of a YAML file (with line spans), or None when it cannot be parsed."""
+        if self._log is not None:
+            self._log.add(path)
         if path not in self._yaml:
-            docs = None
+            key = self._key(path)
+            if key is not None and key in self.cache.yaml:
+                docs, error = self.cache.yaml[key]
+                self.text(path)  # records read problems the first scan saw
+                if error:
+                    self._problem(path, error)
+                self._yaml[path] = docs
+                return docs
+            docs, error = None, None
             text = self.text(path)
             if text is not None:
                 try:
                     docs = load_all(text)
                 except YamlError as exc:
                     where = f" (line {exc.line})" if exc.line else ""
-                    self._problem(path, f"malformed YAML{where}: {exc}")
+                    error = f"malformed YAML{where}: {exc}"
+                    self._problem(path, error)
             self._yaml[path] = docs
+            if key is not None:
+                self.cache.yaml[key] = (docs, error)
         return self._yaml[path]
 
     def yaml_doc(self, path: str) -> Any:
@@ -121,6 +176,8 @@ class Facts:
 
     def json(self, path: str) -> Any:
         """A parsed JSON file, or None when it cannot be read or parsed."""
+        if self._log is not None:
+            self._log.add(path)
         cached = self._json.get(path, _MISSING)
         if cached is not _MISSING:
             return cached
@@ -136,23 +193,59 @@ class Facts:
 
     # -- shared indexes ---------------------------------------------------------------
 
-    @cached_property
+    @property
     def python(self) -> "PythonIndex":
-        from .python import PythonIndex
+        if self._log is not None:
+            self._log.add(PYTHON_INDEX)
+        if self._python is None:
+            from .python import PythonIndex
 
-        return PythonIndex.build(self, self._python_tokens)
+            outer, self._log = self._log, None  # the index's own reads are summed up by the marker
+            try:
+                self._python = PythonIndex.build(self, self._python_tokens)
+            finally:
+                self._log = outer
+        return self._python
 
-    @cached_property
+    @property
     def ci(self) -> "CIModel":
-        from .ci import build_ci_model
+        if self._ci is None:
+            from .ci import build_ci_model
 
-        return build_ci_model(self)
+            outer, self._log = self._log, set()
+            try:
+                self._ci = build_ci_model(self)
+                self._ci_inputs = self._log
+            finally:
+                self._log = outer
+        if self._log is not None:
+            self._log.add(CI_MODEL)
+            self._log.update(self._ci_inputs)
+        return self._ci
 
-    @cached_property
+    @property
     def history(self) -> "History":
-        from .history import History
+        if self._log is not None:
+            self._log.add(HISTORY)
+        if self._history is None:
+            from .history import History
 
-        return History.read(self.snapshot)
+            self._history = History.read(self.snapshot)
+        return self._history
+
+    # -- access log (what a probe depended on) ----------------------------------------
+
+    def note(self, read: str) -> None:
+        """Record that the running probe depended on ``read`` (a path or a marker)."""
+        if self._log is not None:
+            self._log.add(read)
+
+    def begin(self) -> None:
+        self._log = set()
+
+    def end(self) -> set[str]:
+        log, self._log = self._log or set(), None
+        return log
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -162,6 +255,9 @@ class Facts:
 
     def _problem(self, path: str, message: str) -> None:
         self.problems.setdefault(path, message)
+        key = self._key(path) if self.cache is not None else None
+        if key is not None:
+            self.cache.problems.setdefault(key, message)
 
     def problem_records(self) -> list[ScanProblem]:
         return [ScanProblem(scope="file", subject=p, message=m) for p, m in sorted(self.problems.items())]

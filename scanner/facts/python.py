@@ -146,11 +146,27 @@ class PythonIndex:
             else:
                 continue
             candidates.append(path)
-        sources = list(facts.scan(candidates, prefilter.search)) if prefilter else []
+        cache = facts.cache
+        todo: list[str] = []
+        for path in candidates:
+            key = facts._key(path)
+            if key is not None and key in cache.python:  # same blob in the other scan of a diff
+                if cache.python[key] is not None:
+                    files[path] = cache.python[key]
+                    if files[path].error:
+                        facts._problem(path, files[path].error)
+            else:
+                todo.append(path)
+        sources = list(facts.scan(todo, prefilter.search)) if prefilter else []
         for pyfile in parallel_map(_index_one, sources):
             files[pyfile.path] = pyfile
             if pyfile.error:
                 facts._problem(pyfile.path, pyfile.error)
+        if cache is not None:
+            for path in todo:
+                key = facts._key(path)
+                if key is not None and (path in files or path in facts._scanned):
+                    cache.python[key] = files.get(path)
 
     # -- queries -----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..models import DimensionScore, Scorecard
+from ..models import DiffResult, DimensionScore, Scorecard
 
 MAX_GAPS_SHOWN = 4
 
@@ -84,4 +84,37 @@ def render_terminal(card: Scorecard, *, color: bool = False, width: int = 120) -
             console.print(Text(f"  {problem.scope} {problem.subject}: {problem.message}"))
         if len(card.errors) > 10:
             console.print(Text(f"  ... and {len(card.errors) - 10} more in the JSON report"))
+    return buffer.getvalue()
+
+
+def render_diff_terminal(result: DiffResult, *, color: bool = False, width: int = 120) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None,
+                      highlight=False, soft_wrap=False)
+    verdict = Text("maturity regressed" if result.failed else "no blocking regression",
+                   style="bold red" if result.failed else "bold green")
+    base = result.base.commit[:12] if result.base.commit else "?"
+    head = result.head.commit[:12] if result.head.commit else "work tree"
+    table = Table(title=Text(f"mlscan diff {base} -> {head}: ").append(verdict), expand=False)
+    for column in ("Dimension", "Level", "Verified"):
+        table.add_column(column)
+    for dim in result.dimensions:
+        style = "red" if dim.delta < 0 else ("green" if dim.delta > 0 else "")
+        table.add_row(Text(dim.title), Text(f"{dim.before} -> {dim.after}", style=style),
+                      Text(f"{dim.before_verified} -> {dim.after_verified}"))
+    console.print(table)
+    if result.regressions:
+        console.print(Text(f"{len(result.regressions)} regressions (policy: {', '.join(result.fail_on)}):", style="bold"))
+        for item in result.regressions:
+            where = ""
+            if item.citation and item.citation.path:
+                where = f" [{item.citation.path}:{item.citation.start_line or ''}]"
+            console.print(Text(f"  {item.type}: {item.message}{where}"))
+    improved = [c for c in result.criteria if not c.regression]
+    if improved:
+        console.print(Text(f"{len(improved)} criteria changed without regressing: "
+                           + ", ".join(f"{c.id} {c.before}->{c.after}" for c in improved[:8])))
+    if result.reused_probes:
+        console.print(Text(f"probes reused from the base (inputs unchanged): {', '.join(result.reused_probes)}",
+                           style="dim"))
     return buffer.getvalue()
