@@ -51,6 +51,18 @@ def _load_probes_and_pack():
         raise _fail(str(exc)) from None
 
 
+def _service_options(command):
+    """Linked services: read-only, credentials from the environment only."""
+    for option in reversed((
+        click.option("--mlflow-uri", help="MLflow tracking server or store to read (default: MLFLOW_TRACKING_URI, then .mlscan.yaml)."),
+        click.option("--github-repo", help="owner/name to read from the GitHub API (default: the origin remote when linked)."),
+        click.option("--github-api", help="GitHub API base URL (GitHub Enterprise)."),
+        click.option("--offline", is_flag=True, help="No network: every service criterion is unknown (offline)."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlscan")
 def main() -> None:
@@ -69,9 +81,11 @@ def main() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config instead of the repository's .mlscan.yaml.")
 @click.option("--fail-under", help="Exit 1 if a dimension is below a level, e.g. data_management=2,monitoring=1.")
 @click.option("--target", help="Gap analysis against these levels, e.g. model_deployment=3 (SARIF/JUnit results).")
+@_service_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
-         fail_under: Optional[str], target: Optional[str], quiet: bool) -> None:
+         fail_under: Optional[str], target: Optional[str], mlflow_uri: Optional[str], github_repo: Optional[str],
+         github_api: Optional[str], offline: bool, quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
     targets = _parse_levels(target, "--target")
@@ -83,7 +97,9 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
     probes, pack = _load_probes_and_pack()
     progress = None if quiet else (lambda message: click.echo(f"mlscan: {message}", err=True))
     try:
-        card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress))
+        card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress,
+                                           mlflow_uri=mlflow_uri, github_repo=github_repo, github_api=github_api,
+                                           offline=offline))
     except SnapshotError as exc:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
@@ -117,9 +133,11 @@ def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config for both sides.")
 @click.option("--target", help="Gap analysis against these levels, e.g. model_deployment=3 (SARIF/JUnit results).")
+@_service_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
-         output: Optional[Path], config_file: Optional[Path], target: Optional[str], quiet: bool) -> None:
+         output: Optional[Path], config_file: Optional[Path], target: Optional[str], mlflow_uri: Optional[str],
+         github_repo: Optional[str], github_api: Optional[str], offline: bool, quiet: bool) -> None:
     """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
     from .config import ConfigError
     from .diff import DiffOptions, diff as run_diff, parse_fail_on
@@ -135,7 +153,8 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
     probes, pack = _load_probes_and_pack()
     progress = None if quiet else (lambda message: click.echo(f"mlscan: {message}", err=True))
     options = DiffOptions(base=base, head=head, merge_base=not no_merge_base, fail_on=policy,
-                          scan=ScanOptions(config_file=config_file, progress=progress))
+                          scan=ScanOptions(config_file=config_file, progress=progress, mlflow_uri=mlflow_uri,
+                                           github_repo=github_repo, github_api=github_api, offline=offline))
     try:
         result = run_diff(path, options, probes, pack)
     except SnapshotError as exc:

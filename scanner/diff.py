@@ -28,7 +28,7 @@ from .models import (
 )
 from .probe import Probe
 from .rulepack import RulePack
-from .scan import ScanOptions, scan_snapshot
+from .scan import ScanOptions, load_config, open_services, scan_snapshot, scan_time
 from .snapshot import GitTree, Snapshot, SnapshotError, WorkTree, resolve_commit
 
 POLICIES = ("level-drop", "criterion-regression", "evidence-lost")
@@ -68,12 +68,16 @@ def diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe]
                 raise SnapshotError(f"no merge-base between {options.base} and the head "
                                     "(shallow clone? fetch more history, or use --no-merge-base)") from exc
         cache = BlobCache()
+        # Services are asked once: both sides share the session and its answers.
+        services = open_services(load_config(head, scan_options.config_file), head.remote, scan_options, scan_time())
         with GitTree(path, base_commit) as base:
             say(f"base {base_commit[:12]}")
-            base_card, base_run = scan_snapshot(base, probes, pack, _side(scan_options, base_commit), cache=cache)
+            base_card, base_run = scan_snapshot(base, probes, pack, _side(scan_options, base_commit), cache=cache,
+                                                services=services)
         say(f"head {head.commit[:12] if options.head and head.commit else 'work tree'}")
         head_card, head_run = scan_snapshot(head, probes, pack, _side(scan_options, options.head),
-                                            cache=cache, prior=base_run)
+                                            cache=cache, prior=base_run, services=services)
+        services.close()
     finally:
         head.close()
     result = compare(base_card, head_card, options.fail_on, merge_base_used=options.merge_base)

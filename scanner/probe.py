@@ -27,6 +27,7 @@ from .redact import redact
 
 if TYPE_CHECKING:
     from .facts import Facts
+    from .services import Response, ServiceSession
     from .snapshot import Snapshot
 
 MAX_EXCERPT_LINES = 8
@@ -113,8 +114,10 @@ class SnapshotView:
 class ProbeContext:
     """What one probe sees of one snapshot: its matched paths, the shared facts, and builders."""
 
-    def __init__(self, probe: Probe, snapshot: "Snapshot", facts: "Facts", paths: list[str]):
+    def __init__(self, probe: Probe, snapshot: "Snapshot", facts: "Facts", paths: list[str],
+                 services: Optional["ServiceSession"] = None):
         self.probe = probe
+        self.services = services
         self.snapshot = SnapshotView(snapshot, facts)
         self.facts = facts
         self.paths = paths
@@ -161,9 +164,16 @@ class ProbeContext:
             citation=citation,
         )
 
-    def unknown(self, kind: str, reason: str, *, path: Optional[str] = None, subject: str = "") -> Evidence:
+    def unknown(self, kind: str, reason: str, *, path: Optional[str] = None, subject: str = "",
+                service: Optional[str] = None, endpoint: Optional[str] = None) -> Evidence:
         """Record that the probe could not look: never a silent zero."""
         self.probe.kind(kind)
+        citation = None
+        if path:
+            citation = Citation(path=path, commit=self.snapshot.commit)
+        elif service:
+            citation = Citation(source=service, endpoint=endpoint,
+                                observed_at=self.services.observed_at if self.services else None)
         return Evidence(
             id=fingerprint(kind, subject, path, {"unknown": reason}),
             kind=kind,
@@ -172,8 +182,26 @@ class ProbeContext:
             outcome=Outcome.unknown,
             reason=reason,
             strength=Strength.mention,
-            citation=Citation(path=path, commit=self.snapshot.commit) if path else None,
+            citation=citation,
         )
+
+    def service_evidence(
+        self,
+        kind: str,
+        attributes: BaseModel | dict[str, Any],
+        *,
+        service: str,
+        response: "Response",
+        subject: str = "",
+        strength: Strength = Strength.executed,
+        downgrades: Iterable[str] = (),
+    ) -> Evidence:
+        """Evidence seen in a linked service, cited by endpoint, time and response digest."""
+        item = self.evidence(kind, attributes, subject=subject, strength=strength, downgrades=downgrades)
+        return item.model_copy(update={"citation": Citation(
+            source=service, endpoint=response.endpoint, observed_at=response.observed_at,
+            response_digest=response.digest,
+        )})
 
     def cite(self, path: str, lines: Optional[tuple[int, int]] = None) -> Citation:
         snap = self.snapshot

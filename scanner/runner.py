@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from .facts import HISTORY, PATH_LIST, PYTHON_INDEX, Facts
 from .globs import PathMatcher
 from .models import Evidence, ScanProblem
 from .probe import Probe, ProbeContext
 from .snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .services import ServiceSession
 
 
 @dataclass
@@ -86,7 +89,7 @@ def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
 
 
 def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
-               prior: Optional[RunResult] = None) -> RunResult:
+               prior: Optional[RunResult] = None, services: Optional["ServiceSession"] = None) -> RunResult:
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
     matched = match_paths(snapshot.paths(), probes)
@@ -102,7 +105,7 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
             result.reused.append(probe.id)
             reused_problems.update(before.problems)
         else:
-            items = _run_one(probe, snapshot, facts, matched[probe.id], result)
+            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services)
         result.timings[probe.id] = time.perf_counter() - started
         for item in items:
             if item.id not in seen:
@@ -116,8 +119,9 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     return result
 
 
-def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult) -> list[Evidence]:
-    ctx = ProbeContext(probe, snapshot, facts, paths)
+def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult,
+             services: Optional["ServiceSession"]) -> list[Evidence]:
+    ctx = ProbeContext(probe, snapshot, facts, paths, services if probe.services else None)
     facts.begin()
     try:
         items = list(probe.collect(ctx))

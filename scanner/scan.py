@@ -24,6 +24,8 @@ from .registry import all_probes, kind_index
 from .rulepack import RulePack, load_pack
 from .facts import BlobCache, Facts
 from .runner import RunResult, run_probes
+from .services import ServiceSession
+from .services.links import resolve_links
 from .snapshot import FileSkipped, Snapshot, open_snapshot
 
 Progress = Callable[[str], None]
@@ -37,6 +39,10 @@ class ScanOptions:
     pack: Optional[RulePack] = None
     progress: Optional[Progress] = None
     extra_problems: list[ScanProblem] = field(default_factory=list)
+    mlflow_uri: Optional[str] = None
+    github_repo: Optional[str] = None
+    github_api: Optional[str] = None
+    offline: bool = False
 
 
 def scan_time() -> datetime:
@@ -63,6 +69,12 @@ def load_config(snapshot: Snapshot, config_file: Optional[Path]) -> Config:
     return Config()
 
 
+def open_services(config: Config, remote: Optional[str], options: ScanOptions, when: datetime) -> ServiceSession:
+    links = resolve_links(config, remote, mlflow_uri=options.mlflow_uri, github_repo=options.github_repo,
+                          github_api=options.github_api)
+    return ServiceSession(links, offline=options.offline, observed_at=when.isoformat())
+
+
 def scan(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> Scorecard:
     return scan_with(path, ScanOptions(rev=rev, **kwargs))
 
@@ -83,9 +95,10 @@ def scan_snapshot(
     *,
     cache: Optional[BlobCache] = None,
     prior: Optional[RunResult] = None,
+    services: Optional[ServiceSession] = None,
 ) -> tuple[Scorecard, RunResult]:
     """Scan an open snapshot. ``cache`` and ``prior`` let a second scan (a diff's head) skip
-    files and probes whose blobs did not change."""
+    files and probes whose blobs did not change; ``services`` lets it share service answers."""
     say = options.progress or (lambda message: None)
     when = scan_time()
     config = load_config(snapshot, options.config_file)
@@ -93,8 +106,10 @@ def scan_snapshot(
         snapshot.exclude(config.scope.exclude)
     where = snapshot.commit[:12] if snapshot.commit else "work tree"
     say(f"{snapshot.name} @ {where}: {len(snapshot.paths())} files, running {len(probes)} probes")
+    if services is None:
+        services = open_services(config, snapshot.remote, options, when)
     facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
-    run = run_probes(snapshot, probes, facts, prior=prior)
+    run = run_probes(snapshot, probes, facts, prior=prior, services=services)
     if run.reused:
         say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
     target = Target(
@@ -102,9 +117,9 @@ def scan_snapshot(
         subpath=snapshot.subpath or None, dirty=snapshot.dirty,
     )
     waivers = config.resolved_waivers(when.date())
-    services = {"github": "not linked", "mlflow": "not linked"}
     dims, criteria = score(pack, EngineInput(
-        evidence=run.evidence, context=config.declared_context(), waivers=waivers, services=services,
+        evidence=run.evidence, context=config.declared_context(), waivers=waivers,
+        services=services.states(),
     ))
     reproducible = "SOURCE_DATE_EPOCH" in os.environ
     timings = {k: (0.0 if reproducible else round(v, 4)) for k, v in sorted(run.timings.items())}
