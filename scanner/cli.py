@@ -40,6 +40,18 @@ def _parse_levels(value: Optional[str], option: str) -> dict[str, int]:
     return levels
 
 
+def _load_policy(path: Optional[Path]):
+    if path is None:
+        return None
+    from .config import ConfigError
+    from .scan import load_policy
+
+    try:
+        return load_policy(path)
+    except ConfigError as exc:
+        raise _fail(f"bad policy: {exc}") from None
+
+
 def _load_probes_and_pack():
     from .registry import RegistryError, all_probes, kind_index
     from .rulepack import RuleError, load_pack
@@ -58,6 +70,8 @@ def _service_options(command):
         click.option("--github-repo", help="owner/name to read from the GitHub API (default: the origin remote when linked)."),
         click.option("--github-api", help="GitHub API base URL (GitHub Enterprise)."),
         click.option("--offline", is_flag=True, help="No network: every service criterion is unknown (offline)."),
+        click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A central policy that wins over .mlscan.yaml (minimum levels, waiver rules)."),
     )):
         command = option(command)
     return command
@@ -85,10 +99,13 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
          fail_under: Optional[str], target: Optional[str], mlflow_uri: Optional[str], github_repo: Optional[str],
-         github_api: Optional[str], offline: bool, quiet: bool) -> None:
+         github_api: Optional[str], offline: bool, policy_file: Optional[Path], quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
     targets = _parse_levels(target, "--target")
+    policy = _load_policy(policy_file)
+    if policy is not None:
+        thresholds = {**policy.min_levels, **thresholds}
     from .config import ConfigError
     from .report import render
     from .scan import ScanOptions, scan_with
@@ -99,18 +116,22 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
     try:
         card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress,
                                            mlflow_uri=mlflow_uri, github_repo=github_repo, github_api=github_api,
-                                           offline=offline))
+                                           offline=offline, policy=policy))
     except SnapshotError as exc:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
         raise _fail(f"bad config: {exc}") from None
     color = output is None and fmt == "terminal" and sys.stdout.isatty()
     _emit(render(card, fmt, pack=pack, targets=targets, color=color), output, fmt, quiet)
-    below = [f"{dim} is {card.dimension(dim).level}, needs {lvl}" for dim, lvl in thresholds.items()
-             if card.dimension(dim).level < lvl]
+    below = _below(card, thresholds)
     if below:
         click.echo("mlscan: gate failed: " + "; ".join(below), err=True)
         raise click.exceptions.Exit(EXIT_GATE)
+
+
+def _below(card, thresholds: dict[str, int]) -> list[str]:
+    return [f"{dim} is {card.dimension(dim).level}, needs {lvl}" for dim, lvl in thresholds.items()
+            if card.dimension(dim).level < lvl]
 
 
 def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
@@ -137,7 +158,8 @@ def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
          output: Optional[Path], config_file: Optional[Path], target: Optional[str], mlflow_uri: Optional[str],
-         github_repo: Optional[str], github_api: Optional[str], offline: bool, quiet: bool) -> None:
+         github_repo: Optional[str], github_api: Optional[str], offline: bool, policy_file: Optional[Path],
+         quiet: bool) -> None:
     """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
     from .config import ConfigError
     from .diff import DiffOptions, diff as run_diff, parse_fail_on
@@ -154,7 +176,8 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
     progress = None if quiet else (lambda message: click.echo(f"mlscan: {message}", err=True))
     options = DiffOptions(base=base, head=head, merge_base=not no_merge_base, fail_on=policy,
                           scan=ScanOptions(config_file=config_file, progress=progress, mlflow_uri=mlflow_uri,
-                                           github_repo=github_repo, github_api=github_api, offline=offline))
+                                           github_repo=github_repo, github_api=github_api, offline=offline,
+                                           policy=_load_policy(policy_file)))
     try:
         result = run_diff(path, options, probes, pack)
     except SnapshotError as exc:
@@ -163,8 +186,10 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
         raise _fail(f"bad config: {exc}") from None
     color = output is None and fmt == "terminal" and sys.stdout.isatty()
     _emit(render_diff(result, fmt, pack=pack, targets=targets, color=color), output, fmt, quiet)
-    if result.failed:
-        click.echo(f"mlscan: gate failed: {len(result.regressions)} regressions", err=True)
+    below = _below(result.head_card, options.scan.policy.min_levels if options.scan.policy else {})
+    if result.failed or below:
+        reasons = ([f"{len(result.regressions)} regressions"] if result.failed else []) + below
+        click.echo("mlscan: gate failed: " + "; ".join(reasons), err=True)
         raise click.exceptions.Exit(EXIT_GATE)
 
 

@@ -86,7 +86,7 @@ def diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe]
 
 def _side(options: ScanOptions, rev: Optional[str]) -> ScanOptions:
     return ScanOptions(rev=rev, config_file=options.config_file, probes=options.probes, pack=options.pack,
-                       progress=options.progress)
+                       progress=options.progress, policy=options.policy)
 
 
 def compare(base: Scorecard, head: Scorecard, fail_on: Iterable[str] = DEFAULT_FAIL_ON,

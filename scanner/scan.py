@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from . import __version__
-from .config import CONFIG_FILE, Config, ConfigError, parse_config
+from .config import CONFIG_FILE, Config, ConfigError, Policy, parse_config, parse_policy
 from .engine import EngineInput, score
 from .models import Header, RulePackRef, ScanProblem, Scorecard, Target
 from .probe import Probe
@@ -43,6 +43,15 @@ class ScanOptions:
     github_repo: Optional[str] = None
     github_api: Optional[str] = None
     offline: bool = False
+    policy: Optional[Policy] = None
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_policy(text, str(path))
 
 
 def scan_time() -> datetime:
@@ -102,6 +111,8 @@ def scan_snapshot(
     say = options.progress or (lambda message: None)
     when = scan_time()
     config = load_config(snapshot, options.config_file)
+    if options.policy is not None:
+        config = options.policy.apply(config)
     if config.scope.exclude:
         snapshot.exclude(config.scope.exclude)
     where = snapshot.commit[:12] if snapshot.commit else "work tree"
@@ -116,7 +127,7 @@ def scan_snapshot(
         name=snapshot.name, rev=options.rev, commit=snapshot.commit, remote=snapshot.remote,
         subpath=snapshot.subpath or None, dirty=snapshot.dirty,
     )
-    waivers = config.resolved_waivers(when.date())
+    waivers = config.resolved_waivers(when.date(), subpath=snapshot.subpath, policy=options.policy)
     dims, criteria = score(pack, EngineInput(
         evidence=run.evidence, context=config.declared_context(), waivers=waivers,
         services=services.states(),
