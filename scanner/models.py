@@ -195,6 +195,7 @@ class Header(BaseModel):
     rule_pack: RulePackRef
     target: Target
     context: dict[str, Any] = Field(default_factory=dict, description="Self-declared context from .mlscan.yaml")
+    targets: dict[str, int] = Field(default_factory=dict, description="Target levels from .mlscan.yaml or the policy")
 
 
 class Scorecard(BaseModel):

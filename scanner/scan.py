@@ -138,7 +138,7 @@ def scan_snapshot(
         header=Header(
             scanner="mlscan", scanner_version=__version__, generated_at=when.isoformat(),
             rule_pack=RulePackRef(id=pack.id, version=pack.version, sha256=pack.sha256),
-            target=target, context=config.declared_context(),
+            target=target, context=config.declared_context(), targets=dict(sorted(config.targets.items())),
         ),
         dimensions=dims,
         criteria=criteria,

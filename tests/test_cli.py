@@ -172,3 +172,14 @@ def test_plugin_probe_via_entry_point(tmp_path, monkeypatch, fixture_repo):
     assert "plugin.license_words" in invoke("probes").output
     card = scan(fixture_repo(DEMO))
     assert any(e.kind == "plugin.license_words" and e.attributes["words"] > 10 for e in card.evidence)
+
+
+def test_target_gap_analysis_cheapest_first(fixture_repo):
+    result = invoke("scan", str(fixture_repo(DEMO)), "--quiet", "--target", "model_deployment=3")
+    assert result.exit_code == 0
+    gaps = result.output.split("To reach the targets (model_deployment=3), cheapest first:")[1]
+    ids = [line.split()[0] for line in gaps.splitlines() if line.startswith("  MD-")]
+    assert ids and all(i.startswith("MD-") for i in ids)
+    efforts = [line.split("[")[1].split()[0] for line in gaps.splitlines() if line.startswith("  MD-")]
+    order = {"low": 0, "medium": 1, "high": 2}
+    assert [order[e] for e in efforts] == sorted(order[e] for e in efforts)

@@ -24,16 +24,16 @@ def render(card: Scorecard, fmt: str, *, pack: Optional["RulePack"] = None, targ
     if fmt == "terminal":
         from .terminal import render_terminal
 
-        return render_terminal(card, color=color, width=width)
+        return render_terminal(card, color=color, width=width, targets=targets)
     if fmt == "sarif":
         from .sarif import render_sarif
 
         assert pack is not None, "SARIF lists every criterion of the rule pack"
-        return render_sarif(card, pack, targets=targets)
+        return render_sarif(card, pack, targets=targets or card.header.targets)
     if fmt == "junit":
         from .junit import render_junit
 
-        return render_junit(card, targets)
+        return render_junit(card, targets or card.header.targets)
     raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
 
 

@@ -57,7 +57,23 @@ def _next_cell(dim: DimensionScore) -> Text:
     return text
 
 
-def render_terminal(card: Scorecard, *, color: bool = False, width: int = 120) -> str:
+def _gap_lines(card: Scorecard, targets: dict[str, int]) -> list[Text]:
+    from ..gaps import blocking_criteria
+
+    lines = [Text("To reach the targets (" + ", ".join(f"{d}={lvl}" for d, lvl in sorted(targets.items()))
+                  + "), cheapest first:", style="bold")]
+    wanted = [c for c in blocking_criteria(card, targets) if c.dimension in targets]
+    for criterion in wanted:
+        label = "not verifiable" if criterion.status == "unknown" else criterion.status
+        lines.append(Text(f"  {criterion.id} [{criterion.effort} effort, {label}] {criterion.title}"))
+        lines.append(Text(f"      {criterion.remediation}", style="dim"))
+    if not wanted:
+        lines.append(Text("  nothing: every target is met", style="green"))
+    return lines
+
+
+def render_terminal(card: Scorecard, *, color: bool = False, width: int = 120,
+                    targets: dict[str, int] | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None,
                       highlight=False, soft_wrap=False)
@@ -75,6 +91,10 @@ def render_terminal(card: Scorecard, *, color: bool = False, width: int = 120) -
         table.add_row(Text(dim.title), _level_cell(dim), _decided_cell(card, dim), _next_cell(dim),
                       Text(f"{dim.coverage:.0%}"))
     console.print(table)
+    goals = targets or card.header.targets
+    if goals:
+        for line in _gap_lines(card, goals):
+            console.print(line)
     present = sum(1 for e in card.evidence if e.outcome.value == "present")
     console.print(Text(f"{present} evidence items, {len(card.criteria)} criteria, "
                        f"rule pack {card.header.rule_pack.id} {card.header.rule_pack.version}"))
