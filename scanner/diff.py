@@ -149,7 +149,10 @@ def compare(base: Scorecard, head: Scorecard, fail_on: Iterable[str] = DEFAULT_F
                 type="unjustified-waiver", criterion=waiver.criterion,
                 message=f"a waiver of {waiver.criterion} was added without a justification",
             ))
-    failed = any(r.type in fail_on or (r.type == "unjustified-waiver" and fail_on) for r in regressions)
+    # The policy decides here, once: an unjustified new waiver counts under any policy but none.
+    regressions = [r.model_copy(update={"blocking": r.type in fail_on or (r.type == "unjustified-waiver" and bool(fail_on))})
+                   for r in regressions]
+    failed = any(r.blocking for r in regressions)
     return DiffResult(
         base=base.header.target, head=head.header.target, merge_base_used=merge_base_used,
         fail_on=list(fail_on) or ["none"], failed=failed, dimensions=dims, criteria=changes,

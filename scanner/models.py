@@ -276,6 +276,7 @@ class Regression(BaseModel):
 
     type: RegressionType
     message: str
+    blocking: bool = Field(default=False, description="Counts for the gate under the diff's --fail-on policy")
     dimension: Optional[str] = None
     criterion: Optional[str] = None
     evidence: list[str] = Field(default_factory=list)
