@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 from scanner.facts.yamldoc import YamlError, load_all
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
+from scanner.facts.yamldoc import dig as _dig
 
 MITCHELL_SECTIONS = (
     "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",
@@ -387,14 +388,6 @@ def _mct_sections(doc: dict) -> tuple[set[str], set[str]]:
             if real_text(text) or (section in ("metrics", "quantitative_analyses", "factors") and _WORD.search(text)):
                 content.add(section)
     return present, content
-
-
-def _dig(obj: Any, *keys: Any) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def _json_cards(ctx: ProbeContext) -> Iterator[tuple[Evidence, _Card]]:

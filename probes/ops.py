@@ -23,6 +23,7 @@ from scanner.facts.python import PyFile
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
+from scanner.facts.yamldoc import dig as _dig, span as _span, entry_span as _key_span
 
 # --------------------------------------------------------------------------------------------
 # attribute models
@@ -94,24 +95,6 @@ def _is_test(path: str) -> bool:
 def _roots(pyfile: PyFile) -> set[str]:
     """Top-level packages a file imports: a cheap gate before walking its calls."""
     return {i.module.split(".", 1)[0] for i in pyfile.imports}
-
-
-def _dig(obj: Any, *keys: Any) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def _span(obj: Any, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    return getattr(obj, "span", None) or default
-
-
-def _key_span(mapping: Any, key: Any) -> tuple[int, int]:
-    if isinstance(mapping, YMap) and key in mapping:
-        return mapping.key_span(key)
-    return _span(mapping)
 
 
 def _whole(ctx: ProbeContext, path: str) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from scanner.facts.python import PyFile
 from scanner.facts.yamldoc import YMap
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
+from scanner.facts.yamldoc import dig as _dig, span as _span, entry_span as _key_span
 
 # --------------------------------------------------------------------------------------------
 # attribute models
@@ -100,25 +101,6 @@ _MAX_ITEMS = 200  # cap on listed routes / resources per item: keeps attributes 
 
 def _is_test(path: str) -> bool:
     return bool(_TEST_PATH.search(path))
-
-
-def _dig(obj: Any, *keys: Any) -> Any:
-    """Walk nested mappings; None as soon as a step is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def _span(obj: Any, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    return getattr(obj, "span", None) or default
-
-
-def _key_span(mapping: Any, key: str) -> tuple[int, int]:
-    if isinstance(mapping, YMap) and key in mapping:
-        return mapping.key_span(key)
-    return _span(mapping)
 
 
 def _int(value: Any) -> Optional[int]:

@@ -216,6 +216,15 @@ def get_key(mapping: Any, *keys: Any) -> tuple[Any, Any]:
     return None, None
 
 
+def dig(obj: Any, *keys: Any) -> Any:
+    """Walk nested mappings; None as soon as a step is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
 def span(obj: Any, default: Span = (1, 1)) -> Span:
     return getattr(obj, "span", default) or default
 
