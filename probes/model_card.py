@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Literal, Optional
 
 from scanner.facts.yamldoc import YamlError, load_all
+from scanner.facts.yamldoc import dig as _dig
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
-from scanner.facts.yamldoc import dig as _dig
 
 MITCHELL_SECTIONS = (
     "model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data",

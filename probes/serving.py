@@ -25,9 +25,11 @@ from pydantic import Field, model_validator
 
 from scanner.facts.python import PyFile
 from scanner.facts.yamldoc import YMap
+from scanner.facts.yamldoc import dig as _dig
+from scanner.facts.yamldoc import entry_span as _key_span
+from scanner.facts.yamldoc import span as _span
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
-from scanner.facts.yamldoc import dig as _dig, span as _span, entry_span as _key_span
 
 # --------------------------------------------------------------------------------------------
 # attribute models
