@@ -1,4 +1,4 @@
-"""CI pipelines (GitHub Actions, GitLab CI): what they run, when, and whether a failure counts.
+"""CI pipelines (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket): what they run, when, and whether a failure counts.
 
 Reads only the normalised model (``ctx.facts.ci``; parsers in ``scanner/facts/ci_*.py``) plus the
 Python index to see what test files import (RUBRIC §3.3 MD-b, MD-g, MD-h, MD-k, MD-o; §3.1 DM-g,
@@ -503,7 +503,7 @@ def _schedules(ctx: ProbeContext, pipeline: Pipeline) -> Iterator[Evidence]:
         attrs = CiSchedule(system=pipeline.system, pipeline=pipeline.path, cron=None,
                            jobs=sorted({j.id for j, _ in waiting}))
         reason = ("schedule and cron are set in the CI service, not in the repository"
-                  if pipeline.system == "gitlab_ci" else "schedule trigger without a cron")
+                  if pipeline.system in ("gitlab_ci", "circleci") else "schedule trigger without a cron")
         yield ctx.evidence("ci.schedule", attrs, path=trigger.path or job.path, lines=(trigger.line, trigger.line),
                            subject=f"{pipeline.path}:schedule", strength=Strength.mention, downgrades=[reason])
 
@@ -949,7 +949,13 @@ def module_prefixes(modules: list[str]) -> frozenset[str]:
 PROBE = Probe(
     id="ci",
     title="CI pipelines: tests, ML tests, training, schedules, deploys, rollbacks and validation gates",
-    patterns=(".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml"),
+    patterns=(".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml",
+              # every file a CI parser claims, so that adding one changes this probe's inputs
+              "**/azure-pipelines*.yml", "**/azure-pipelines*.yaml", "**/.azure-pipelines*.yml",
+              "**/.azure-pipelines*.yaml", ".pipelines/**/*.yml", ".pipelines/**/*.yaml",
+              ".azure-pipelines/**/*.yml", ".azure-pipelines/**/*.yaml",
+              "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.jenkinsfile", "**/*.Jenkinsfile",
+              ".circleci/config.yml", ".circleci/config.yaml", "bitbucket-pipelines.yml", "bitbucket-pipelines.yaml"),
     kinds=(
         Kind("ci.pipeline", CiPipeline, "A CI pipeline definition with its jobs and triggers"),
         Kind("ci.job.runs_tests", CiRunsTests, "A CI job running a test suite (pytest, tox, nox, make test, unittest)"),

@@ -356,8 +356,24 @@ def register(pattern: str) -> Callable[[Parser], Parser]:
     return wrap
 
 
+_LOADED: list[bool] = []
+
+
+def load_parsers() -> None:
+    """Import every CI system's module once; each registers its parser in PARSERS."""
+    if not _LOADED:
+        from . import ci_azure, ci_github, ci_gitlab, ci_jenkins, ci_misc  # noqa: F401
+
+        _LOADED.append(True)
+
+
+def is_ci_path(path: str) -> bool:
+    load_parsers()
+    return any(pattern.fullmatch(path) for pattern, _ in PARSERS)
+
+
 def build_ci_model(facts: "Facts") -> CIModel:
-    from . import ci_github, ci_gitlab  # noqa: F401  (they register their parsers)
+    load_parsers()
 
     model = CIModel()
     for path in facts.snapshot.paths():
