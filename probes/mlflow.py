@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Literal, Optional
+from typing import Any, Iterator, Literal, Optional
 from urllib.parse import urlsplit
 
 from scanner.facts.ci import CIModel
@@ -30,6 +28,11 @@ from scanner.facts.python import Call, PyFile, PythonIndex
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
+
+from ._reach import Resolver as _Resolver  # noqa: F401  (kept importable here for tests)
+from ._reach import Wiring
+from ._reach import importing_entrypoints as _importing_entrypoints
+from ._reach import in_mlruns as _in_mlruns
 
 # -- attribute models -------------------------------------------------------------------------
 
@@ -150,7 +153,6 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})
 
 MAX_CITED_SPAN = 40  # tracking calls further apart than this: cite the first call only
 MAX_MODEL_FILES = 100
-MAX_COMMAND_TOKENS = 200
 
 NOTEBOOK_ONLY = "notebook only: not reached from an entrypoint or pipeline"
 NOT_REACHED = "not reached from an entrypoint, CI or a pipeline"
@@ -160,8 +162,6 @@ NOT_WIRED = "not wired to CI or a runbook"
 LOOPBACK = "tracking server on localhost: not shared"
 HIDDEN_DESTINATION = "tracking URI is an environment reference: destination not visible"
 
-_PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?(?:\.exe)?")
-_TEST_RUNNER = re.compile(r"\b(?:pytest|py\.test|unittest|nose2?|tox|nox)\b")
 _ROLLBACK_NAME = re.compile(r"roll_?back|revert", re.IGNORECASE)
 _ROLLBACK_DEF = re.compile(r"^\s*(?:async\s+)?def\s+\w*(?:roll_?back|revert)\w*\s*\(", re.IGNORECASE | re.MULTILINE)
 _GH_SECRET = re.compile(r"\$\{\{\s*(?:secrets|vars)\.[A-Za-z0-9_]+\s*\}\}")
@@ -172,7 +172,6 @@ _URI_ASSIGNMENT = re.compile(
     re.IGNORECASE,
 )
 _MENTIONS_MLFLOW = re.compile(r"mlflow|MLflow|MLFlow|MLFLOW|models:/")
-_MLFLOW_RUN = re.compile(r"(?:^|[\s;&|(])mlflow\s+run(?=\s)")
 _TEMPLATED = re.compile(r"(?<!\$)\{\{|\{%")
 _MODEL_URI_IN_LINE = re.compile(r"models:/[^\s\"'`,(){}\[\]$]*")  # stops at template braces
 
@@ -235,203 +234,7 @@ def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     yield from _local_stores(ctx)
 
 
-# -- what runs what ---------------------------------------------------------------------------
-
-
-@dataclass
-class Wiring:
-    """Which files something runs, and how: the cross-reference that makes code "configured"."""
-
-    runs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # path -> reasons
-    ci_runs: set[str] = field(default_factory=set)
-    _imported: Optional[dict[str, set[str]]] = None
-
-    @classmethod
-    def build(cls, ctx: ProbeContext, index: PythonIndex, ci: CIModel) -> "Wiring":
-        wiring = cls()
-        resolver = _Resolver(index.modules, index.notebooks)
-        for path, pyfile in index.files.items():
-            if pyfile.has_main_guard and not pyfile.notebook:
-                wiring.runs[path].add("main_guard")
-        projects: dict[str, dict[str, set[str]]] = {}  # MLproject dir -> entry point -> files
-        for path in ctx.paths:
-            name = posixpath.basename(path)
-            if _in_mlruns(path):
-                continue
-            if name.lower() == "mlproject":
-                here = posixpath.dirname(path)
-                entries = {e: resolver.targets(c, here) for e, c in _mlproject_commands(ctx, path).items()}
-                projects[here] = entries
-                for targets in entries.values():
-                    wiring.add(targets, "mlproject")
-            elif name == "dvc.yaml":
-                for command, base in _dvc_commands(ctx, path):
-                    wiring.add(resolver.targets(command, base), "dvc")
-        for _pipeline, job, step in ci.steps():
-            if job.disabled or step.disabled:
-                continue  # a job that can never run wires nothing
-            for command in step.commands():
-                targets = resolver.targets(command, step.workdir) | _mlflow_run_targets(command, step.workdir, projects)
-                wiring.add(targets, "ci")
-                wiring.ci_runs |= targets
-        return wiring
-
-    def add(self, paths: Iterable[str], reason: str) -> None:
-        for path in paths:
-            self.runs[path].add(reason)
-
-    def imported_names(self, index: PythonIndex) -> dict[str, set[str]]:
-        """Dotted name (and each of its prefixes) -> entrypoints importing it; built once."""
-        if self._imported is None:
-            self._imported = defaultdict(set)
-            for entry in self.runs:
-                importer = index.files.get(entry)
-                for imp in importer.imports if importer else ():
-                    parts = imp.module.split(".")
-                    for end in range(1, len(parts) + 1):
-                        self._imported[".".join(parts[:end])].add(entry)
-        return self._imported
-
-
-class _Resolver:
-    """Turns a shell command into the repository files it runs (scripts, ``-m`` modules, notebooks)."""
-
-    def __init__(self, modules: list[str], notebooks: list[str]):
-        self.known = set(modules) | set(notebooks)
-        self.by_name: dict[str, list[str]] = defaultdict(list)
-        for path in sorted(self.known):
-            self.by_name[posixpath.basename(path)].append(path)
-
-    def targets(self, command: str, base_dir: str) -> set[str]:
-        if _TEST_RUNNER.search(command):
-            return set()  # a test run executes tests, not training entrypoints
-        try:
-            tokens = shlex.split(command)
-        except ValueError:
-            tokens = command.split()
-        tokens = tokens[:MAX_COMMAND_TOKENS]
-        found: set[str] = set()
-        python_seen = False
-        for i, token in enumerate(tokens):
-            if token == "cd" and i + 1 < len(tokens):
-                base_dir = posixpath.normpath(posixpath.join(base_dir, tokens[i + 1])).lstrip("/")
-                base_dir = "" if base_dir == "." else base_dir
-            elif _PYTHON.fullmatch(posixpath.basename(token)):
-                python_seen = True
-            elif token == "-m" and python_seen and i + 1 < len(tokens):
-                found |= self._module(tokens[i + 1], base_dir)
-            elif token.endswith((".py", ".ipynb")):
-                found |= self.file(token, base_dir)
-        return found
-
-    def file(self, token: str, base_dir: str) -> set[str]:
-        """The file a command names, relative to its directory, else the repository root, else
-        any file with that path suffix (a CI step's working directory is not always known)."""
-        for base in (base_dir, ""):
-            candidate = posixpath.normpath(posixpath.join(base, token)).lstrip("/")
-            if candidate in self.known:
-                return {candidate}
-        tail = posixpath.normpath(token).lstrip("/")
-        while tail.startswith("../"):
-            tail = tail[3:]
-        return {p for p in self.by_name.get(posixpath.basename(tail), []) if p == tail or p.endswith("/" + tail)}
-
-    def _module(self, dotted: str, base_dir: str) -> set[str]:
-        if not re.fullmatch(r"[A-Za-z_][\w.]*", dotted):
-            return set()
-        rel = dotted.replace(".", "/")
-        return self.file(rel + ".py", base_dir) or self.file(rel + "/__main__.py", base_dir)
-
-
-def _mlproject_commands(ctx: ProbeContext, path: str) -> dict[str, str]:
-    doc = ctx.facts.yaml_doc(path)
-    entries = doc.get("entry_points") if isinstance(doc, dict) else None
-    if not isinstance(entries, dict):
-        return {}
-    return {
-        str(name): entry["command"]
-        for name, entry in entries.items()
-        if isinstance(entry, dict) and isinstance(entry.get("command"), str)
-    }
-
-
-def _mlflow_run_targets(command: str, workdir: str, projects: dict[str, dict[str, set[str]]]) -> set[str]:
-    """Files behind ``mlflow run <local dir> [-e entry]``: the MLproject entry point's command."""
-    match = _MLFLOW_RUN.search(command)
-    if not match:
-        return set()
-    try:
-        tokens = shlex.split(command[match.end():])
-    except ValueError:
-        tokens = command[match.end():].split()
-    uri, entry = None, "main"
-    i = 0
-    while i < min(len(tokens), MAX_COMMAND_TOKENS):
-        token = tokens[i]
-        if token in ("-e", "--entry-point") and i + 1 < len(tokens):
-            entry, i = tokens[i + 1], i + 2
-            continue
-        if token.startswith("--entry-point="):
-            entry = token.split("=", 1)[1]
-        elif token in ("-P", "--param-list", "-A", "--docker-args", "-b", "--backend", "-c",
-                       "--backend-config", "--experiment-name", "--experiment-id", "--run-name",
-                       "--env-manager", "-v", "--version", "--run-id", "--build-image"):
-            i += 1 if token == "--build-image" else 2
-            continue
-        elif not token.startswith("-") and uri is None:
-            uri = token
-        i += 1
-    if uri is None or "://" in uri or uri.startswith("git@"):
-        return set()  # a remote project is not this repository's code
-    here = posixpath.normpath(posixpath.join(workdir, uri)).lstrip("/")
-    return set(projects.get("" if here == "." else here, {}).get(entry, set()))
-
-
-def _dvc_commands(ctx: ProbeContext, path: str) -> list[tuple[str, str]]:
-    """(command, directory it runs in) for every stage, ``foreach``/``do`` stages included."""
-    doc = ctx.facts.yaml_doc(path)
-    stages = doc.get("stages") if isinstance(doc, dict) else None
-    if not isinstance(stages, dict):
-        return []
-    here = posixpath.dirname(path)
-    out: list[tuple[str, str]] = []
-    for stage in stages.values():
-        if not isinstance(stage, dict):
-            continue
-        body = stage.get("do") if isinstance(stage.get("do"), dict) else stage
-        wdir = body.get("wdir") if isinstance(body.get("wdir"), str) else "."
-        base = posixpath.normpath(posixpath.join(here, wdir))
-        base = "" if base == "." else base
-        commands = body.get("cmd")
-        for command in commands if isinstance(commands, list) else [commands]:
-            if isinstance(command, str):
-                out.append((command, base))
-    return out
-
-
-def _module_names(path: str) -> set[str]:
-    """Dotted names a module can be imported by: every suffix of its path (``src/`` layouts)."""
-    stem = path[: -len(".py")] if path.endswith(".py") else path
-    parts = stem.split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return {".".join(parts[i:]) for i in range(len(parts)) if parts[i:]}
-
-
-def _importing_entrypoints(index: PythonIndex, path: str, wiring: Wiring) -> list[str]:
-    """Entrypoints that import ``path`` directly (one level deep).
-
-    A bare one-segment name (``import train``) only counts from the same directory: that is how
-    sibling scripts import each other, and elsewhere it would match unrelated modules.
-    """
-    imported = wiring.imported_names(index)
-    here = posixpath.dirname(path)
-    found: set[str] = set()
-    for name in _module_names(path):
-        for entry in imported.get(name, ()):
-            if entry != path and ("." in name or posixpath.dirname(entry) == here):
-                found.add(entry)
-    return sorted(found)
+# -- what runs what: shared with the trackers probe (probes/_reach.py) -----------------------
 
 
 # -- tracking calls ---------------------------------------------------------------------------
@@ -1032,10 +835,6 @@ def _model_files(ctx: ProbeContext) -> Iterator[Evidence]:
             strength=Strength.mention if downgrades else Strength.configured,
             downgrades=downgrades,
         )
-
-
-def _in_mlruns(path: str) -> bool:
-    return "mlruns" in path.split("/")[:-1]
 
 
 def _local_stores(ctx: ProbeContext) -> Iterator[Evidence]:
