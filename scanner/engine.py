@@ -38,6 +38,7 @@ class Match:
     state: str  # "pass" | "weak" | "none" | "unknown"
     evidence: list[Evidence] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    unobserved: set[str] = field(default_factory=set)  # services that could not answer for these kinds
 
 
 _ALL_ORDER = {"none": 0, "unknown": 1, "weak": 2, "pass": 3}  # all: the worst child decides
@@ -69,18 +70,20 @@ class Evaluator:
         chosen = [r for r in results if r.state == state] if matcher.op == "any" else results
         cited = [e for r in chosen for e in r.evidence]
         reasons = [reason for r in results if r.state == state for reason in r.reasons]
-        return Match(state, _unique(cited), reasons)
+        return Match(state, _unique(cited), reasons, {s for r in results for s in r.unobserved})
 
     def _leaf(self, leaf: Leaf, min_strength: Strength) -> Match:
+        unobserved = {e.citation.source for e in self.unknown.get(leaf.kind, [])
+                      if e.citation is not None and e.citation.source != "repo"}
         candidates = [e for e in self.present.get(leaf.kind, []) if _where(e.attributes, leaf.where)]
         strong = [e for e in candidates if e.strength.rank >= min_strength.rank]
         if len(strong) >= leaf.count:
             return Match("pass", strong)
         if candidates and len(candidates) >= leaf.count:
-            return Match("weak", candidates, [_weak_reason(candidates, min_strength)])
+            return Match("weak", candidates, [_weak_reason(candidates, min_strength)], unobserved)
         unknown = self.unknown.get(leaf.kind, [])
         if unknown:
-            return Match("unknown", [], sorted({e.reason or "could not be observed" for e in unknown}))
+            return Match("unknown", [], sorted({e.reason or "could not be observed" for e in unknown}), unobserved)
         if candidates:
             return Match("none", candidates, [f"found {len(candidates)} {leaf.kind}, needs {leaf.count}"])
         return Match("none", [], [f"no {leaf.kind}" + (" matching the conditions" if leaf.where else "")])
@@ -193,9 +196,13 @@ def evaluate_criterion(criterion: Criterion, evaluator: Evaluator, data: EngineI
         return result("unknown", "; ".join(found.reasons))
     if found.state == "weak":
         provable = [e for e in found.evidence if e.strength.rank >= Strength.configured.rank and not e.downgrades]
-        missing = [s for s in criterion.verify_with if data.services.get(s, "not linked") != "linked"]
+        # A service is missing when it is not linked, not reachable, or could not answer for the
+        # kinds this criterion needs (a 403, rate-limited): then weaker evidence is unverified.
+        missing = [s for s in criterion.verify_with
+                   if data.services.get(s, "not linked") != "linked" or s in found.unobserved]
         if provable and missing:
-            why = "; ".join(f"{s} {data.services.get(s, 'not linked')}" for s in missing)
+            why = "; ".join(f"{s} {data.services.get(s, 'not linked')}" if s not in found.unobserved
+                            else f"{s} could not answer" for s in missing)
             return result("unverified", f"configured in the repository; proving it needs {why}", provable)
         return result("fail", "; ".join(found.reasons), found.evidence)
     return result("fail", "; ".join(found.reasons) or "no evidence", found.evidence)
