@@ -1,0 +1,669 @@
+"""The mlflow_registry service probe against a real ``mlflow server`` on 127.0.0.1 (sqlite store).
+
+One server per test session, seeded through ``MlflowClient``: two registered models with 30
+versions (three pages at the page size the tests set), an alias, a legacy stage, owner tags, runs
+tagged with a commit of a real git repository built in a tmp dir, and a dataset input with a digest.
+Failure modes (port closed, a server slower than the timeout, 401) use tiny local HTTP servers on
+127.0.0.1, since the real server cannot be made to fail on cue. mlflow is a test dependency only:
+without it this module is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+import yaml
+
+mlflow = pytest.importorskip("mlflow", reason="mlflow is not installed: the registry probe's server tests need it")
+
+import probes.mlflow_registry as registry_probe
+from scanner.config import Config
+from scanner.models import Evidence, Outcome, Strength
+from scanner.registry import all_probes, kind_index
+from scanner.rulepack import default_pack_dir, load_pack
+from scanner.runner import run_probes
+from scanner.scan import scan
+from scanner.services import ServiceLink, ServiceSession
+from scanner.services.links import resolve_links
+from scanner.snapshot import WorkTree
+from tests.citations import check_citation
+from tests.gitrepo import build_repo, git
+
+STARTUP_SECONDS = 60
+SERVER_KINDS = registry_probe.REGISTRY_KINDS + registry_probe.RUN_KINDS
+FOREIGN_SHA = "0123456789abcdef0123456789abcdef01234567"  # a commit of some other repository
+
+TRAIN_PY = '''"""Train the churn model and register it."""
+import mlflow
+import mlflow.sklearn
+from sklearn.linear_model import LogisticRegression
+
+
+def main() -> None:
+    mlflow.set_experiment("churn-training")
+    with mlflow.start_run():
+        model = LogisticRegression(C=0.5)
+        mlflow.log_param("C", 0.5)
+        mlflow.log_metric("auc", 0.91)
+        mlflow.sklearn.log_model(model, "model", registered_model_name="churn")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+# -- the real server ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DATABRICKS_"))}
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no background job workers in tests
+    return env
+
+
+def _healthy(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(url + "/health", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server's own process group (it started uvicorn under it), then kill."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    db = root / "mlflow.db"
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", f"sqlite:///{db}",
+        "--default-artifact-root", str(root / "artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]
+    with open(root / "server.log", "wb") as log:  # the server keeps its own descriptor
+        proc = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=_clean_env(),
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = (root / "server.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"mlflow server did not start within {STARTUP_SECONDS} s:\n{tail}")
+            time.sleep(0.25)
+        yield {"url": url, "db": db, "root": root}
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory) -> Path:
+    """A training repository with two commits; the first one trained the champion."""
+    src = tmp_path_factory.mktemp("churn-src")
+    (src / "src").mkdir()
+    (src / "src" / "train.py").write_text(TRAIN_PY)
+    (src / "README.md").write_text("# churn\n\nTrains the churn model; serving loads models:/churn@champion.\n")
+    (src / "requirements.txt").write_text("mlflow==2.16.2\nscikit-learn==1.5.2\n")
+    history = [
+        {"author": "Ann Lee <ann@example.com>", "date": "2026-03-02T10:00:00+00:00",
+         "message": "Add training", "paths": ["src/**", "requirements.txt"]},
+        {"author": "Bo Chen <bo@example.com>", "date": "2026-03-09T09:30:00+00:00", "message": "Add README"},
+    ]
+    return build_repo(src, tmp_path_factory.mktemp("churn") / "repo", history)
+
+
+def _sha(repo: Path, rev: str) -> str:
+    return git(repo, "rev-parse", rev).strip()
+
+
+def _dataset():
+    try:
+        import pandas as pd
+
+        frame = pd.DataFrame({"tenure": [1, 5, 12, 30], "churned": [1, 0, 0, 1]})
+        return mlflow.data.from_pandas(frame, source="s3://example-bucket/churn/train.parquet", name="churn-train")
+    except ImportError:
+        import numpy as np
+
+        return mlflow.data.from_numpy(np.arange(8).reshape(4, 2), source="data/train.npy", name="churn-train")
+
+
+@pytest.fixture(scope="session")
+def seeded(mlflow_server, repo) -> dict[str, Any]:
+    """Seed the server: what each test expects is derived from this, not from the probe."""
+    from mlflow import MlflowClient
+
+    url = mlflow_server["url"]
+    client = MlflowClient(tracking_uri=url, registry_uri=url)
+    trained_at = _sha(repo, "HEAD~1")
+    experiment = client.create_experiment("churn-training")
+    now_ms = int(time.time() * 1000)
+
+    ci_run = client.create_run(experiment, start_time=now_ms - 3_600_000, tags={
+        "mlflow.user": "ci-bot", "mlflow.source.type": "JOB", "mlflow.source.git.commit": trained_at,
+        "GITHUB_RUN_ID": "8812345678",
+    }).info.run_id
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(url)
+    try:
+        with mlflow.start_run(run_id=ci_run):
+            mlflow.log_input(_dataset(), context="training")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    laptop_run = client.create_run(experiment, start_time=now_ms - 7_200_000, tags={
+        "mlflow.user": "ann", "mlflow.source.type": "LOCAL", "mlflow.source.git.commit": FOREIGN_SHA,
+    }).info.run_id
+    client.set_terminated(laptop_run)
+    old_run = client.create_run(experiment, start_time=now_ms - 400 * 86_400_000, tags={"mlflow.user": "bo"}).info.run_id
+    client.set_terminated(old_run)
+
+    client.create_registered_model("churn", description="Monthly churn propensity", tags={"owner": "growth-ml"})
+    for _ in range(24):
+        client.create_model_version("churn", f"runs:/{laptop_run}/model", run_id=laptop_run)
+    champion = client.create_model_version("churn", f"runs:/{ci_run}/model", run_id=ci_run,
+                                           description="Retrained on March data")
+    client.set_registered_model_alias("churn", "champion", champion.version)
+    client.create_registered_model("fraud")
+    for _ in range(5):
+        last = client.create_model_version("fraud", f"runs:/{laptop_run}/model", run_id=laptop_run)
+    client.set_registered_model_alias("fraud", "challenger", "4")
+    client.transition_model_version_stage("fraud", last.version, "Production")  # legacy stage (MLflow < 2.9)
+    client.create_registered_model("scratch")
+    return {
+        "url": url, "db": mlflow_server["db"], "trained_at": trained_at, "champion": champion.version,
+        "fraud_production": last.version, "ci_run": ci_run,
+    }
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch) -> None:
+    """No link may come from the developer's environment, and GitHub is never linked."""
+    for key in list(os.environ):
+        if key.startswith(("MLFLOW_", "DATABRICKS_")) or key in ("GITHUB_TOKEN", "GH_TOKEN", "SOURCE_DATE_EPOCH"):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def small_pages(monkeypatch) -> None:
+    monkeypatch.setattr(registry_probe, "PAGE_SIZE", 10)
+
+
+def server_items(items: list[Evidence], kind: Optional[str] = None) -> list[Evidence]:
+    return [e for e in items if e.kind.startswith("mlflow.server.") and (kind is None or e.kind == kind)]
+
+
+def one(items: list[Evidence], kind: str, **attrs: Any) -> Evidence:
+    found = [e for e in server_items(items, kind) if all(e.attributes.get(k) == v for k, v in attrs.items())]
+    assert len(found) == 1, f"{kind} {attrs}: {[(e.attributes, e.reason) for e in server_items(items, kind)]}"
+    return found[0]
+
+
+def run_probe(repo: Path, session: ServiceSession) -> list[Evidence]:
+    with WorkTree(repo) as snapshot:
+        result = run_probes(snapshot, [registry_probe.PROBE], services=session)
+    assert not [p for p in result.problems if p.scope == "probe"], result.problems
+    return result.evidence
+
+
+def session_for(url: str, *, timeout: float = 5.0, token: Optional[str] = None) -> ServiceSession:
+    link = ServiceLink(name="mlflow", url=url, token=token, source="test")
+    return ServiceSession({"mlflow": link}, timeout=timeout)
+
+
+# Exactly the rule changes proposed to the lead: each criterion also accepts the server kind.
+SERVER_RULES = {
+    "MD-2.1": {"kind": "mlflow.server.registry", "where": {"versions": {"gte": 1}}},
+    "MD-2.2": {"kind": "mlflow.server.production_marker", "where": {"production": True}},
+    "ET-2.3": {"kind": "mlflow.server.runs", "where": {"recent_runs_180d": {"gte": 1}}},
+}
+
+
+def pack_with_server_rules(tmp: Path):
+    target = tmp / "rules"
+    shutil.copytree(default_pack_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    for path in target.glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text())
+        for level in (doc.get("levels") or {}).values() if isinstance(doc, dict) else ():
+            for criterion in level.get("criteria", []):
+                extra = SERVER_RULES.get(criterion.get("id"))
+                if extra and "match" in criterion:
+                    criterion["match"] = {"any": [criterion["match"], extra]}
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return load_pack(kind_index(all_probes()), target)
+
+
+# -- the real server --------------------------------------------------------------------------------
+
+
+def test_registry_lineage_and_runs_from_the_server(seeded, repo, small_pages) -> None:
+    card = scan(repo, mlflow_uri=seeded["url"])
+    items = card.evidence
+    for item in server_items(items):
+        assert item.outcome == Outcome.present, item.reason
+        assert item.strength == Strength.executed and not item.downgrades
+        assert item.citation.source == "mlflow" and item.citation.response_digest.startswith("sha256:")
+        assert item.citation.observed_at == card.header.generated_at
+
+    registry = one(items, "mlflow.server.registry")
+    assert registry.attributes == {"store": "rest", "models": 3, "versions": 30, "complete": True,
+                                   "latest_version_created": registry.attributes["latest_version_created"]}
+    assert registry.attributes["latest_version_created"] == time.strftime("%Y-%m-%d", time.gmtime())
+    # 30 versions at 10 a page: every page was followed, and the citation says so
+    assert "model-versions/search" in registry.citation.endpoint or "registered-models" in registry.citation.endpoint
+    assert "(+" in registry.citation.endpoint
+
+    champion = one(items, "mlflow.server.production_marker", model="churn", name="champion")
+    assert champion.attributes == {"model": "churn", "marker": "alias", "name": "champion",
+                                   "version": seeded["champion"], "production": True, "described": True, "owner": True}
+    stage = one(items, "mlflow.server.production_marker", model="fraud", marker="stage")
+    assert stage.attributes["name"] == "Production" and stage.attributes["version"] == seeded["fraud_production"]
+    assert stage.attributes["production"] is True
+    assert stage.attributes["described"] is False and stage.attributes["owner"] is False  # GV-g gaps
+    challenger = one(items, "mlflow.server.production_marker", model="fraud", marker="alias")
+    assert challenger.attributes["name"] == "challenger" and challenger.attributes["production"] is False
+
+    lineage = one(items, "mlflow.server.lineage")
+    assert lineage.attributes == {
+        "aliased_versions": 2, "with_run": 2, "with_commit": 2, "commit_in_history": 1, "with_dataset": 1,
+        "automated": 1, "completeness": 0.5, "commit_share": 0.5, "dataset_share": 0.5, "automated_share": 0.5,
+        "history_checked": True,
+    }
+    recent = one(items, "mlflow.server.recent_lineage")
+    assert recent.attributes["versions"] == 30 and recent.attributes["checked"] == 30
+    assert recent.attributes["commit_in_history"] == 1 and recent.attributes["with_dataset"] == 1
+
+    runs = one(items, "mlflow.server.runs")
+    assert runs.attributes == {"store": "rest", "experiments": 2, "runs": 3, "recent_runs_180d": 2, "users": 3,
+                               "automated_runs": 1, "last_run": runs.attributes["last_run"], "complete": True}
+
+    assert one(items, "mlflow.server.staleness", model="churn").attributes["days"] == 0
+    assert one(items, "mlflow.server.staleness", model="fraud").attributes["version"] == seeded["fraud_production"]
+    frequency = one(items, "mlflow.server.deploy_frequency", model="churn")
+    assert frequency.attributes["versions_180d"] == 25
+    assert frequency.attributes["versions_per_month"] == round(25 / (180 / 30.4375), 2)
+    assert {e.attributes["model"] for e in server_items(items, "mlflow.server.staleness")} == {"churn", "fraud"}
+
+
+def test_criteria_pass_with_the_server_rules(seeded, repo, tmp_path) -> None:
+    pack = pack_with_server_rules(tmp_path)
+    card = scan(repo, mlflow_uri=seeded["url"], pack=pack)
+    results = {c.id: c for c in card.criteria}
+    for criterion in ("MD-2.1", "MD-2.2", "ET-2.3"):
+        assert results[criterion].status == "pass", (criterion, results[criterion].reason)
+    evidence = {e.id: e.kind for e in card.evidence}
+    assert {evidence[i] for i in results["MD-2.1"].evidence} == {"mlflow.server.registry"}
+    assert {evidence[i] for i in results["ET-2.3"].evidence} == {"mlflow.server.runs"}
+    # without the link the same criteria cannot pass: nothing in the repository proves it ran
+    offline = {c.id: c for c in scan(repo, pack=pack).criteria}
+    assert all(offline[c].status != "pass" for c in ("MD-2.1", "MD-2.2", "ET-2.3"))
+
+
+def test_ages_are_measured_at_scan_time_and_ids_stay_stable(seeded, repo, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 10 * 86_400))
+    later = scan(repo, mlflow_uri=seeded["url"]).evidence
+    assert one(later, "mlflow.server.staleness", model="churn").attributes["days"] == 10
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 40 * 86_400))
+    much_later = scan(repo, mlflow_uri=seeded["url"]).evidence
+    assert one(much_later, "mlflow.server.staleness", model="churn").attributes["days"] == 40
+    # counts and ages are measurements: the same facts keep their ids
+    assert {e.id for e in server_items(later)} == {e.id for e in server_items(much_later)}
+
+
+def test_sqlite_store_read_directly(seeded, repo, small_pages) -> None:
+    over_rest = scan(repo, mlflow_uri=seeded["url"]).evidence
+    direct = scan(repo, mlflow_uri=f"sqlite:///{seeded['db']}").evidence
+    for kind in ("mlflow.server.lineage", "mlflow.server.recent_lineage"):
+        assert one(direct, kind).attributes == one(over_rest, kind).attributes
+    for kind in ("mlflow.server.registry", "mlflow.server.runs"):
+        rest_attrs = {k: v for k, v in one(over_rest, kind).attributes.items() if k != "store"}
+        assert {k: v for k, v in one(direct, kind).attributes.items() if k != "store"} == rest_attrs
+        assert one(direct, kind).attributes["store"] == "sqlite"
+    markers = sorted((e.attributes["model"], e.attributes["name"], e.attributes["version"])
+                     for e in server_items(direct, "mlflow.server.production_marker"))
+    assert markers == sorted((e.attributes["model"], e.attributes["name"], e.attributes["version"])
+                             for e in server_items(over_rest, "mlflow.server.production_marker"))
+    cited = one(direct, "mlflow.server.registry").citation
+    assert cited.source == "mlflow" and cited.endpoint.startswith("sqlite:///") and cited.response_digest
+
+
+def test_committed_sqlite_store_is_a_downgraded_mention(seeded, repo, tmp_path) -> None:
+    src = tmp_path / "src"
+    (src / "tracking").mkdir(parents=True)
+    (src / "train.py").write_text(TRAIN_PY)
+    shutil.copyfile(seeded["db"], src / "tracking" / "mlflow.db")
+    committed = build_repo(src, tmp_path / "repo")
+    card = scan(committed, pack=pack_with_server_rules(tmp_path))
+    registry = one(card.evidence, "mlflow.server.registry")
+    assert registry.strength == Strength.mention and registry.downgrades
+    assert registry.citation.path == "tracking/mlflow.db" and registry.attributes["versions"] == 30
+    assert not check_citation(committed, registry)
+    assert {c.id: c for c in card.criteria}["MD-2.1"].status != "pass"
+
+
+def test_unknown_sqlite_schema_is_unknown(tmp_path, repo) -> None:
+    import sqlite3
+
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        conn.execute("INSERT INTO alembic_version VALUES ('ffffffffffff')")
+        conn.execute("CREATE TABLE registered_models (name TEXT)")
+    session = session_for(f"sqlite:///{db}")
+    items = run_probe(repo, session)
+    registry = one(items, "mlflow.server.registry")
+    assert registry.outcome == Outcome.unknown and "unknown MLflow schema" in registry.reason
+    assert one(items, "mlflow.server.runs").outcome == Outcome.unknown
+    assert session.states()["mlflow"].startswith("unreachable: unknown MLflow schema")  # not verifiable
+
+
+def test_missing_sqlite_store_is_not_verifiable(repo, tmp_path) -> None:
+    session = session_for(f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}")
+    assert_unknown_everywhere(run_probe(repo, session), "cannot open")
+    assert session.states()["mlflow"].startswith("unreachable: cannot open the sqlite store")
+
+
+# -- failure modes ------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_LocalServer"
+
+    def _answer(self) -> None:
+        self.server.hits.append((self.command, self.path, dict(self.headers)))
+        if self.server.behaviour == "slow":
+            self.server.release.wait(timeout=10)
+        status, answer = 200, {}
+        if self.server.behaviour == "auth":
+            status, answer = 401, {"error_code": "UNAUTHENTICATED"}
+        elif self.server.behaviour == "legacy":
+            status, answer = _legacy_answer(self.path)
+        body = json.dumps(answer).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (the slow case)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _legacy_answer(path: str) -> tuple[int, dict]:
+    """An older registry that wants ``filter=name='...'`` on version searches (the real server
+    here does not, so this stand-in answers in the documented shapes)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(path)
+    query = parse_qs(parts.query)
+    if parts.path.endswith("/registered-models/search"):
+        return 200, {"registered_models": [{"name": "churn", "latest_versions": [
+            {"name": "churn", "version": "3", "current_stage": "Production", "creation_timestamp": "1767614400000",
+             "run_id": ""}]}]}
+    if parts.path.endswith("/model-versions/search"):
+        if query.get("filter") != ["name='churn'"]:
+            return 400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "filter is required"}
+        return 200, {"model_versions": [
+            {"name": "churn", "version": str(n), "current_stage": "Production" if n == 3 else "Archived",
+             "creation_timestamp": str(1767614400000 - (3 - n) * 86_400_000)} for n in (1, 2, 3)]}
+    if parts.path.endswith("/experiments/search"):
+        return 200, {"experiments": []}
+    return 404, {"error_code": "ENDPOINT_NOT_FOUND"}
+
+
+class _LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, behaviour: str):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.behaviour = behaviour
+        self.hits: list[tuple[str, str, dict]] = []
+        self.release = threading.Event()
+
+
+@contextmanager
+def local_server(behaviour: str) -> Iterator[tuple[str, _LocalServer]]:
+    server = _LocalServer(behaviour)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def assert_unknown_everywhere(items: list[Evidence], needle: str) -> None:
+    kinds = {e.kind for e in server_items(items)}
+    assert kinds == set(SERVER_KINDS), kinds
+    for item in server_items(items):
+        assert item.outcome == Outcome.unknown and needle in item.reason, (item.kind, item.reason)
+        assert item.citation.source == "mlflow"
+
+
+def test_server_down_is_unknown_and_unreachable(repo) -> None:
+    port = _free_port()  # bound, then closed: nothing listens there
+    session = session_for(f"http://127.0.0.1:{port}")
+    items = run_probe(repo, session)
+    assert_unknown_everywhere(items, "connection failed")
+    assert session.states()["mlflow"].startswith("unreachable: connection failed")
+    assert session._used["mlflow"] == 1  # gave up after the first refusal
+
+
+def test_server_down_makes_criteria_not_verifiable(repo, tmp_path) -> None:
+    card = scan(repo, mlflow_uri=f"http://127.0.0.1:{_free_port()}", pack=pack_with_server_rules(tmp_path))
+    results = {c.id: c for c in card.criteria}
+    # the repository registers models (configured), the server that could prove it is down
+    reason = results["MD-2.1"].reason
+    assert results["MD-2.1"].status == "unverified" and ("mlflow unreachable" in reason or "mlflow could not" in reason)
+    # nothing in the repository says runs exist: not verifiable, never failed
+    assert results["ET-2.3"].status == "unknown" and "connection failed" in results["ET-2.3"].reason
+
+
+def test_slow_server_times_out(repo) -> None:
+    with local_server("slow") as (url, _server):
+        session = session_for(url, timeout=0.3)
+        started = time.monotonic()
+        items = run_probe(repo, session)
+        assert time.monotonic() - started < 5
+    assert_unknown_everywhere(items, "timed out")
+    assert session.states()["mlflow"] == "unreachable: timed out after 0.3 s"
+
+
+def test_auth_required_sends_basic_credentials_and_never_reports_them(repo, monkeypatch) -> None:
+    with local_server("auth") as (url, server):
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret-pw")
+        links = resolve_links(Config(), None, mlflow_uri=url,
+                              env={"MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "s3cret-pw"})
+        session = ServiceSession(links, timeout=5)
+        items = run_probe(repo, session)
+    assert_unknown_everywhere(items, "authentication required")
+    assert session.states()["mlflow"].startswith("unreachable: authentication required")
+    sent = server.hits[0][2].get("Authorization", "")
+    assert sent == "Basic " + base64.b64encode(b"ann:s3cret-pw").decode()
+    assert "s3cret" not in json.dumps([e.model_dump(mode="json") for e in items])
+
+
+def test_bearer_token(repo) -> None:
+    with local_server("auth") as (url, server):
+        items = run_probe(repo, session_for(url, token="tok-123"))
+    assert server.hits[0][2].get("Authorization") == "Bearer tok-123"
+    assert "tok-123" not in json.dumps([e.model_dump(mode="json") for e in items])
+
+
+def test_offline_makes_no_request(repo) -> None:
+    with local_server("ok") as (url, server):
+        card = scan(repo, mlflow_uri=url, offline=True)
+    assert server.hits == []
+    assert not server_items(card.evidence)
+
+
+def test_page_size_stays_within_the_api_limit() -> None:
+    assert 0 < registry_probe.PAGE_SIZE <= 1000
+
+
+def test_legacy_registry_needs_a_name_filter_and_has_stages(repo) -> None:
+    with local_server("legacy") as (url, server):
+        session = session_for(url)
+        items = run_probe(repo, session)
+    registry = one(items, "mlflow.server.registry")
+    assert registry.outcome == Outcome.present and registry.attributes["versions"] == 3
+    marker = one(items, "mlflow.server.production_marker")
+    assert marker.attributes == {"model": "churn", "marker": "stage", "name": "Production", "version": "3",
+                                 "production": True, "described": False, "owner": False}
+    assert any("filter=name" in hit[1] or "filter=name%3D" in hit[1] for hit in server.hits)
+    assert session.states()["mlflow"] == "linked"
+
+
+def test_databricks_uri_uses_the_workspace_host_and_token(repo) -> None:
+    with local_server("auth") as (url, server):
+        links = resolve_links(Config(), None, env={"MLFLOW_TRACKING_URI": "databricks", "DATABRICKS_HOST": url,
+                                                  "DATABRICKS_TOKEN": "dapi-test-token"})
+        items = run_probe(repo, ServiceSession(links, timeout=5))
+    _, path, headers = server.hits[0]
+    assert path.startswith("/api/2.0/mlflow/registered-models/search")
+    assert headers.get("Authorization") == "Bearer dapi-test-token"
+    assert "dapi-test-token" not in json.dumps([e.model_dump(mode="json") for e in items])
+
+
+def test_databricks_without_host_is_not_verifiable(repo) -> None:
+    links = resolve_links(Config(), None, env={"MLFLOW_TRACKING_URI": "databricks"})
+    session = ServiceSession(links, timeout=5)
+    assert_unknown_everywhere(run_probe(repo, session), "DATABRICKS_HOST")
+    assert session.states()["mlflow"].startswith("unreachable: databricks tracking URI")
+
+
+LINKED_REPO = {
+    ".github/workflows/ci.yml": """name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+env:
+  MLFLOW_TRACKING_URI: ${{ secrets.MLFLOW_TRACKING_URI }}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install -r requirements.txt
+      - run: pytest tests
+""",
+    "MLproject": "name: churn\nentry_points:\n  main:\n    parameters:\n      n_estimators: {type: int, default: 200}\n"
+                 "    command: python src/churn/train.py --n-estimators {n_estimators}\n",
+    "src/churn/__init__.py": "",
+    "src/churn/train.py": """import argparse
+
+import mlflow
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+
+
+def main(n_estimators: int) -> None:
+    frame = pd.read_parquet("data/train.parquet")
+    with mlflow.start_run():
+        mlflow.log_param("n_estimators", n_estimators)
+        model = RandomForestClassifier(n_estimators=n_estimators).fit(frame.drop(columns="y"), frame["y"])
+        mlflow.log_metric("train_rows", len(frame))
+        mlflow.sklearn.log_model(model, "model")  # registration happens in the platform's release job
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n-estimators", type=int, default=200)
+    main(parser.parse_args().n_estimators)
+""",
+    "src/churn/serve.py": """import mlflow
+from fastapi import FastAPI
+
+app = FastAPI()
+model = mlflow.pyfunc.load_model("models:/churn@champion")
+
+
+@app.get("/health")
+def health() -> dict:
+    return {"ok": True}
+
+
+@app.post("/predict")
+def predict(rows: list[dict]) -> list[float]:
+    return list(model.predict(rows))
+""",
+    "tests/test_model.py": "from sklearn.ensemble import RandomForestClassifier\n\n\ndef test_fits():\n"
+                           "    assert RandomForestClassifier(n_estimators=2).fit([[0], [1]], [0, 1])\n",
+    "charts/churn/Chart.yaml": "apiVersion: v2\nname: churn\nversion: 0.1.0\n",
+    "charts/churn/values.yaml": "replicas: 2\n",
+    "charts/churn/values-staging.yaml": "replicas: 1\n",
+    "charts/churn/values-production.yaml": "replicas: 4\n",
+    "requirements.txt": "mlflow\nscikit-learn\nfastapi\n",
+}
+
+
+def test_linking_the_registry_raises_levels_and_offline_is_not_failure(seeded, tmp_path) -> None:
+    """Issue must-show: linked to the registry, model_deployment's level and experiment_tracking's
+    verified level rise, with service citations in the JSON report; --offline, the same criteria
+    are not verifiable (unknown or unverified) rather than failed."""
+    import json
+
+    src = tmp_path / "src"
+    for rel, text in LINKED_REPO.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    repo = build_repo(src, tmp_path / "repo")
+    linked = scan(repo, mlflow_uri=seeded["url"])
+    offline = scan(repo, mlflow_uri=seeded["url"], offline=True)
+    md_off, md_on = offline.dimension("model_deployment"), linked.dimension("model_deployment")
+    et_off, et_on = offline.dimension("experiment_tracking"), linked.dimension("experiment_tracking")
+    assert md_on.level >= md_off.level + 1, (md_off, md_on)
+    assert et_on.verified_level >= et_off.verified_level + 1, (et_off, et_on)
+    report = json.loads(linked.to_json())
+    cited = [e for e in report["evidence"] if (e["citation"] or {}).get("source") == "mlflow"]
+    assert cited and all(e["citation"]["endpoint"] and e["citation"]["response_digest"] for e in cited)
+    off = {c.id: c for c in offline.criteria}
+    assert off["MD-2.1"].status == "unknown" and "mlflow offline" in off["MD-2.1"].reason
+    assert off["ET-2.3"].status == "unverified"
+    on = {c.id: c.status for c in linked.criteria}
+    assert on["MD-2.1"] == on["MD-2.2"] == on["ET-2.3"] == "pass"
