@@ -82,6 +82,7 @@ class Config(BaseModel):
     services: Services = Field(default_factory=Services)
     targets: dict[str, int] = Field(default_factory=dict)
     context: Context = Field(default_factory=Context)
+    critical_features: list[str] = Field(default_factory=list, description="Self-declared (RUBRIC §3.1.1)")
     waivers: list[WaiverSpec] = Field(default_factory=list)
     malformed_waivers: list[MalformedWaiver] = Field(default_factory=list, exclude=True)
     source: str = Field(default="", exclude=True)

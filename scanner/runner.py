@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from .facts import HISTORY, PATH_LIST, PYTHON_INDEX, Facts
+from .facts import CI_MODEL, HISTORY, PATH_LIST, PYTHON_INDEX, Facts
 from .globs import PathMatcher
 from .models import Evidence, ScanProblem
 from .probe import Probe, ProbeContext
@@ -60,16 +60,43 @@ def evidence_sort_key(item: Evidence) -> tuple:
     return (item.kind, (cit.path or "") if cit else "", (cit.start_line or 0) if cit else 0, item.subject, item.id)
 
 
-def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str]) -> str:
+class _Inventory:
+    """Path lists an input digest needs, computed once per snapshot (not once per probe)."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self._python: Optional[list[str]] = None
+        self._ci: Optional[list[str]] = None
+
+    @property
+    def python(self) -> list[str]:
+        if self._python is None:
+            self._python = [p for p in self.snapshot.paths() if p.endswith((".py", ".ipynb"))]
+        return self._python
+
+    @property
+    def ci(self) -> list[str]:
+        if self._ci is None:
+            from .facts.ci import is_ci_path
+
+            self._ci = [p for p in self.snapshot.paths() if is_ci_path(p)]
+        return self._ci
+
+
+def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str],
+                 inventory: Optional[_Inventory] = None) -> str:
     """A fingerprint of everything a probe saw, by blob id: equal digests mean equal inputs."""
     reads = set(reads)
+    inventory = inventory or _Inventory(snapshot)
     digest = hashlib.sha256()
     for path in sorted(set(matched) | {r for r in reads if not r.startswith("<")}):
         digest.update(f"{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
     if PYTHON_INDEX in reads:  # the index looks at every Python file and notebook
-        for path in snapshot.paths():
-            if path.endswith((".py", ".ipynb")):
-                digest.update(f"py\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+        for path in inventory.python:
+            digest.update(f"py\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+    if CI_MODEL in reads:  # the model covers every CI file, including ones added since
+        for path in inventory.ci:
+            digest.update(f"ci\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
     if HISTORY in reads:
         digest.update(f"history\0{snapshot.commit}\n".encode())
     if PATH_LIST in reads:
@@ -96,16 +123,17 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     result = RunResult(evidence=[])
     seen: set[str] = set()
     reused_problems: dict[str, str] = {}
+    inventory = _Inventory(snapshot)
     for probe in probes:
         started = time.perf_counter()
         before = prior.probe_runs.get(probe.id) if prior else None
-        if before is not None and input_digest(snapshot, matched[probe.id], before.reads) == before.digest:
+        if before is not None and input_digest(snapshot, matched[probe.id], before.reads, inventory) == before.digest:
             items = [recite(item, snapshot) for item in before.evidence]
             result.probe_runs[probe.id] = before
             result.reused.append(probe.id)
             reused_problems.update(before.problems)
         else:
-            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services)
+            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services, inventory)
         result.timings[probe.id] = time.perf_counter() - started
         for item in items:
             if item.id not in seen:
@@ -120,7 +148,7 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
 
 
 def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult,
-             services: Optional["ServiceSession"]) -> list[Evidence]:
+             services: Optional["ServiceSession"], inventory: _Inventory) -> list[Evidence]:
     ctx = ProbeContext(probe, snapshot, facts, paths, services if probe.services else None)
     facts.begin()
     try:
@@ -138,7 +166,7 @@ def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], r
     reads = frozenset(facts.end())
     result.probe_runs[probe.id] = ProbeRun(
         evidence=items, matched=tuple(paths), reads=reads,
-        digest=input_digest(snapshot, paths, reads),
+        digest=input_digest(snapshot, paths, reads, inventory),
         problems={p: facts.problems[p] for p in reads | set(paths) if p in facts.problems},
     )
     return items
