@@ -283,7 +283,9 @@ def test_runner(inv: Invocation) -> Optional[str]:
 
 
 _TRAIN_WORD = re.compile(r"train", re.IGNORECASE)
-_NOT_TRAINING = re.compile(r"evaluat|eval(?:$|[_.-])|validat|test|predict|infer|serv|score|monitor|drift", re.IGNORECASE)
+_NOT_TRAINING = re.compile(
+    r"evaluat|eval(?:$|[_.-])|validat|test|predict|infer|serv|score|monitor|drift",  # safe: regex text, no call
+    re.IGNORECASE)
 
 
 def training_command(inv: Invocation) -> bool:
@@ -360,8 +362,9 @@ _DATA_VALIDATION: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
 )
 _DATA_SCRIPT = re.compile(r"validat\w*[/_.-]?\w*data|data\w*[/_.-]?\w*validat|expectation|pandera|data[-_]?quality|data[-_]?checks?",
                           re.IGNORECASE)
-_MODEL_SCRIPT = re.compile(r"evaluat|(?:^|[/_.-])eval(?:$|[/_.-])|validat\w*[/_.-]?model|model\w*[/_.-]?validat|model[-_]?gate",
-                           re.IGNORECASE)
+_MODEL_SCRIPT = re.compile(
+    r"evaluat|(?:^|[/_.-])eval(?:$|[/_.-])|validat\w*[/_.-]?model|model\w*[/_.-]?validat|model[-_]?gate",  # safe: regex
+    re.IGNORECASE)
 
 ML_LIBRARIES = ("sklearn", "torch", "tensorflow", "keras", "xgboost", "lightgbm", "catboost", "transformers",
                 "jax", "flax", "pytorch_lightning", "lightning", "statsmodels", "onnxruntime", "prophet")
