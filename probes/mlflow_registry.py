@@ -133,6 +133,9 @@ MAX_EXPERIMENTS_PER_SEARCH = 100
 MAX_RUN_LOOKUPS = 100  # runs/get calls for lineage
 MAX_LINEAGE_VERSIONS = 100
 MAX_RECENT_CHECKS = 50
+# The scan time is kept to the second; a version or run created later in that same second is
+# not "in the future".
+CLOCK_SLACK_MS = 1000
 RECENT_LINEAGE_DAYS = 90  # RUBRIC ET-3.1
 RECENT_RUN_DAYS = 180  # RUBRIC ET-2.3
 FREQUENCY_DAYS = 180
@@ -506,7 +509,7 @@ def _stats(experiments: int, runs: list[RunFacts], now: int, complete: bool) -> 
     return RunStats(
         experiments=experiments,
         runs=len(runs),
-        recent=sum(1 for s in starts if since <= s <= now),
+        recent=sum(1 for s in starts if since <= s < now + CLOCK_SLACK_MS),
         users=len({r.user for r in runs if r.user}),
         automated=sum(1 for r in runs if r.automated),
         last=max(starts) if starts else None,
@@ -1293,7 +1296,7 @@ def _registry_evidence(ctx: ProbeContext, store: Store, registry: RegistryData, 
             ), _version_cite(store, chosen), subject=name)
         since = now - FREQUENCY_DAYS * DAY_MS
         recent = sum(1 for v in registry.versions
-                     if v.model == name and v.created is not None and since <= v.created <= now)
+                     if v.model == name and v.created is not None and since <= v.created < now + CLOCK_SLACK_MS)
         yield _emit(ctx, store, "mlflow.server.deploy_frequency", DeployFrequency(
             model=name, versions_per_month=round(recent / (FREQUENCY_DAYS / 30.4375), 2), versions_180d=recent,
         ), _version_cite(store, chosen), subject=name)
@@ -1373,7 +1376,7 @@ def _lineage_evidence(ctx: ProbeContext, store: Store, registry: RegistryData, n
     production = sorted({(m.model, m.version) for m in markers_of(registry) if m.production},
                         key=lambda k: (k[0], _int(k[1]) or 0, k[1]))
     window = now - RECENT_LINEAGE_DAYS * DAY_MS
-    recent = sorted((v for v in registry.versions if v.created is not None and window <= v.created <= now),
+    recent = sorted((v for v in registry.versions if v.created is not None and window <= v.created < now + CLOCK_SLACK_MS),
                     key=lambda v: (-(v.created or 0), v.model, v.version))
     if not production and not recent:
         return
