@@ -1059,8 +1059,30 @@ _SERVER_ONLY_KINDS = ("mlflow.server.registry", "mlflow.server.production_marker
 # -- entry point --------------------------------------------------------------------------------
 
 
+def declared_tracking_uri(ctx: ProbeContext) -> Optional[tuple[str, str]]:
+    """(URI, where) of the first literal http(s) tracking server the repository declares: in
+    ``mlflow.set_tracking_uri("...")`` or as ``MLFLOW_TRACKING_URI`` in CI env."""
+    for pyfile, call in ctx.facts.python.calls(names=("mlflow.set_tracking_uri",)):
+        value = call.literal_args[0] if call.literal_args else call.kwarg("uri")
+        if isinstance(value, str) and value.startswith(("http://", "https://")) and not pyfile.notebook:
+            return value, f"{pyfile.path}:{call.line}"
+    for pipeline in ctx.facts.ci.pipelines:
+        scopes = [pipeline.env] + [job.env for job in pipeline.jobs] + [s.env for job in pipeline.jobs for s in job.steps]
+        for env in scopes:
+            value = (env or {}).get("MLFLOW_TRACKING_URI")
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                return value, pipeline.path
+    return None
+
+
 def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     link = ctx.services.link("mlflow") if ctx.services is not None else None
+    if link is None and ctx.services is not None and ctx.services.follow_declared and not ctx.services.offline:
+        declared = declared_tracking_uri(ctx)
+        if declared is not None:
+            uri, where = declared
+            link = ctx.services.link_declared(ServiceLink(
+                name="mlflow", url=uri, token=os.environ.get("MLFLOW_TRACKING_TOKEN"), source=f"declared in {where}"))
     if link is None and not ctx.paths:
         yield from _not_observable(ctx, set())
         return  # nothing linked, nothing committed: not even the clock is read

@@ -70,6 +70,9 @@ def _service_options(command):
         click.option("--github-repo", help="owner/name to read from the GitHub API (default: the origin remote when linked)."),
         click.option("--github-api", help="GitHub API base URL (GitHub Enterprise)."),
         click.option("--offline", is_flag=True, help="No network: every service criterion is unknown (offline)."),
+        click.option("--link-declared", "follow_declared", is_flag=True,
+                     help="Also read a tracking server the repository itself declares (off by default: a scanned "
+                          "repository must not make mlscan contact hosts of its choosing)."),
         click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A central policy that wins over .mlscan.yaml (minimum levels, waiver rules)."),
     )):
@@ -99,7 +102,8 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
          fail_under: Optional[str], target: Optional[str], mlflow_uri: Optional[str], github_repo: Optional[str],
-         github_api: Optional[str], offline: bool, policy_file: Optional[Path], quiet: bool) -> None:
+         github_api: Optional[str], offline: bool, follow_declared: bool, policy_file: Optional[Path],
+         quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
     targets = _parse_levels(target, "--target")
@@ -116,7 +120,7 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
     try:
         card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress,
                                            mlflow_uri=mlflow_uri, github_repo=github_repo, github_api=github_api,
-                                           offline=offline, policy=policy))
+                                           offline=offline, follow_declared=follow_declared, policy=policy))
     except SnapshotError as exc:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
@@ -158,8 +162,8 @@ def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
          output: Optional[Path], config_file: Optional[Path], target: Optional[str], mlflow_uri: Optional[str],
-         github_repo: Optional[str], github_api: Optional[str], offline: bool, policy_file: Optional[Path],
-         quiet: bool) -> None:
+         github_repo: Optional[str], github_api: Optional[str], offline: bool, follow_declared: bool,
+         policy_file: Optional[Path], quiet: bool) -> None:
     """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
     from .config import ConfigError
     from .diff import DiffOptions, diff as run_diff, parse_fail_on
@@ -177,7 +181,7 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
     options = DiffOptions(base=base, head=head, merge_base=not no_merge_base, fail_on=policy,
                           scan=ScanOptions(config_file=config_file, progress=progress, mlflow_uri=mlflow_uri,
                                            github_repo=github_repo, github_api=github_api, offline=offline,
-                                           policy=_load_policy(policy_file)))
+                                           follow_declared=follow_declared, policy=_load_policy(policy_file)))
     try:
         result = run_diff(path, options, probes, pack)
     except SnapshotError as exc:

@@ -43,6 +43,7 @@ class ScanOptions:
     github_repo: Optional[str] = None
     github_api: Optional[str] = None
     offline: bool = False
+    follow_declared: bool = False  # contact services the scanned repository itself declares
     policy: Optional[Policy] = None
 
 
@@ -81,7 +82,8 @@ def load_config(snapshot: Snapshot, config_file: Optional[Path]) -> Config:
 def open_services(config: Config, remote: Optional[str], options: ScanOptions, when: datetime) -> ServiceSession:
     links = resolve_links(config, remote, mlflow_uri=options.mlflow_uri, github_repo=options.github_repo,
                           github_api=options.github_api)
-    return ServiceSession(links, offline=options.offline, observed_at=when.isoformat())
+    return ServiceSession(links, offline=options.offline, observed_at=when.isoformat(),
+                          follow_declared=options.follow_declared)
 
 
 def scan(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> Scorecard:

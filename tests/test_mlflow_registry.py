@@ -668,3 +668,21 @@ def test_linking_the_registry_raises_levels_and_offline_is_not_failure(seeded, t
     assert off["ET-2.3"].status == "unverified"
     on = {c.id: c.status for c in linked.criteria}
     assert on["MD-2.1"] == on["MD-2.2"] == on["ET-2.3"] == "pass"
+
+
+def test_a_declared_tracking_uri_is_read_only_when_allowed(seeded, tmp_path) -> None:
+    """The repository's own set_tracking_uri("http://...") links the server with --link-declared;
+    by default mlscan never contacts a host a scanned repository chose."""
+    src = tmp_path / "src"
+    (src / "src").mkdir(parents=True)
+    (src / "src" / "train.py").write_text(
+        f'import mlflow\n\nmlflow.set_tracking_uri("{seeded["url"]}")\n\nif __name__ == "__main__":\n'
+        '    with mlflow.start_run():\n        mlflow.log_metric("auc", 0.9)\n')
+    repo = build_repo(src, tmp_path / "repo")
+    default = scan(repo)
+    assert all(e.outcome == Outcome.unknown for e in server_items(default.evidence))
+    followed = scan(repo, follow_declared=True)
+    registry = one(followed.evidence, "mlflow.server.registry")
+    assert registry.outcome == Outcome.present and registry.citation.source == "mlflow"
+    offline = server_items(scan(repo, follow_declared=True, offline=True).evidence)
+    assert offline and all(e.outcome == Outcome.unknown and "mlflow offline" in e.reason for e in offline)

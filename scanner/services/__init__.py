@@ -49,8 +49,10 @@ class Response:
 
 class ServiceSession:
     def __init__(self, links: dict[str, ServiceLink], *, offline: bool = False, observed_at: str = "",
-                 timeout: float = DEFAULT_TIMEOUT, budget: int = DEFAULT_BUDGET):
+                 timeout: float = DEFAULT_TIMEOUT, budget: int = DEFAULT_BUDGET, follow_declared: bool = False):
         self.links = links
+        # A scanned repository is hostile: the hosts it names are contacted only when asked to.
+        self.follow_declared = follow_declared
         self.offline = offline
         self.observed_at = observed_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.timeout = timeout
@@ -72,6 +74,16 @@ class ServiceSession:
             self.status.setdefault(name, "not linked")
             return None
         self.status.setdefault(name, "linked")
+        return link
+
+    def link_declared(self, link: ServiceLink) -> Optional[ServiceLink]:
+        """Link a service the repository itself declares, if the user allowed it (and not offline)."""
+        if self.offline or not self.follow_declared:
+            return None
+        if link.name in self.links:  # an explicit link always wins
+            return self.links[link.name]
+        self.links[link.name] = link
+        self.status[link.name] = "linked"
         return link
 
     def mark_unreachable(self, name: str, reason: str) -> None:
