@@ -116,7 +116,10 @@ def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
 
 
 def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
-               prior: Optional[RunResult] = None, services: Optional["ServiceSession"] = None) -> RunResult:
+               prior: Optional[RunResult] = None, services: Optional["ServiceSession"] = None,
+               record_inputs: bool = False) -> RunResult:
+    """Run every probe. ``record_inputs`` fingerprints each probe's inputs so a later run
+    (``prior``) can reuse unchanged results; a plain scan skips that work."""
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
     matched = match_paths(snapshot.paths(), probes)
@@ -127,13 +130,14 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     for probe in probes:
         started = time.perf_counter()
         before = prior.probe_runs.get(probe.id) if prior else None
-        if before is not None and input_digest(snapshot, matched[probe.id], before.reads, inventory) == before.digest:
+        if before is not None and before.digest and input_digest(snapshot, matched[probe.id], before.reads, inventory) == before.digest:
             items = [recite(item, snapshot) for item in before.evidence]
             result.probe_runs[probe.id] = before
             result.reused.append(probe.id)
             reused_problems.update(before.problems)
         else:
-            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services, inventory)
+            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services,
+                             inventory if record_inputs else None)
         result.timings[probe.id] = time.perf_counter() - started
         for item in items:
             if item.id not in seen:
@@ -148,7 +152,7 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
 
 
 def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult,
-             services: Optional["ServiceSession"], inventory: _Inventory) -> list[Evidence]:
+             services: Optional["ServiceSession"], inventory: Optional[_Inventory]) -> list[Evidence]:
     ctx = ProbeContext(probe, snapshot, facts, paths, services if probe.services else None)
     facts.begin()
     try:
@@ -166,7 +170,7 @@ def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], r
     reads = frozenset(facts.end())
     result.probe_runs[probe.id] = ProbeRun(
         evidence=items, matched=tuple(paths), reads=reads,
-        digest=input_digest(snapshot, paths, reads, inventory),
+        digest=input_digest(snapshot, paths, reads, inventory) if inventory is not None else "",
         problems={p: facts.problems[p] for p in reads | set(paths) if p in facts.problems},
     )
     return items

@@ -122,7 +122,7 @@ def scan_snapshot(
     if services is None:
         services = open_services(config, snapshot.remote, options, when)
     facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
-    run = run_probes(snapshot, probes, facts, prior=prior, services=services)
+    run = run_probes(snapshot, probes, facts, prior=prior, services=services, record_inputs=cache is not None)
     if run.reused:
         say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
     target = Target(
