@@ -63,15 +63,24 @@ def evidence_sort_key(item: Evidence) -> tuple:
 class _Inventory:
     """Path lists an input digest needs, computed once per snapshot (not once per probe)."""
 
-    def __init__(self, snapshot: Snapshot):
+    def __init__(self, snapshot: Snapshot, facts: Optional[Facts] = None):
         self.snapshot = snapshot
+        self.facts = facts
         self._python: Optional[list[str]] = None
         self._ci: Optional[list[str]] = None
 
     @property
     def python(self) -> list[str]:
+        """What the Python index shows a probe: the names of all modules and notebooks, and the
+        content (blob) of the files it parsed. A change to a file nobody parses changes nothing."""
         if self._python is None:
-            self._python = [p for p in self.snapshot.paths() if p.endswith((".py", ".ipynb"))]
+            if self.facts is not None:
+                index = self.facts.python
+                names = [f"name\0{p}" for p in index.modules + index.notebooks]
+                self._python = names + [f"file\0{p}\0{self.snapshot.blob_id(p) or '-'}" for p in sorted(index.files)]
+            else:
+                self._python = [f"file\0{p}\0{self.snapshot.blob_id(p) or '-'}" for p in self.snapshot.paths()
+                                if p.endswith((".py", ".ipynb"))]
         return self._python
 
     @property
@@ -91,9 +100,9 @@ def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str
     digest = hashlib.sha256()
     for path in sorted(set(matched) | {r for r in reads if not r.startswith("<")}):
         digest.update(f"{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
-    if PYTHON_INDEX in reads:  # the index looks at every Python file and notebook
-        for path in inventory.python:
-            digest.update(f"py\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+    if PYTHON_INDEX in reads:
+        for item in inventory.python:
+            digest.update(f"py\0{item}\n".encode())
     if CI_MODEL in reads:  # the model covers every CI file, including ones added since
         for path in inventory.ci:
             digest.update(f"ci\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
@@ -126,7 +135,7 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     result = RunResult(evidence=[])
     seen: set[str] = set()
     reused_problems: dict[str, str] = {}
-    inventory = _Inventory(snapshot)
+    inventory = _Inventory(snapshot, facts)
     for probe in probes:
         started = time.perf_counter()
         before = prior.probe_runs.get(probe.id) if prior else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import subprocess
 import threading
+from functools import lru_cache
 from typing import Iterator, Optional
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -461,6 +462,7 @@ def permalink(remote: str, commit: str, path: str, start: Optional[int], end: Op
     return link
 
 
+@lru_cache(maxsize=65536)
 def _quote(part: str) -> str:
     from urllib.parse import quote
 

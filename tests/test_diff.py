@@ -214,3 +214,12 @@ def test_unjustified_waiver_added_in_head_is_a_regression(repo: Path, fixture_re
     result = compare(base_card, head_card)
     assert [r.type for r in result.regressions] == ["unjustified-waiver"]
     assert result.failed
+
+
+def test_a_change_to_a_file_no_probe_parses_reuses_the_python_probes(repo: Path):
+    init = repo / "src" / "churn" / "__init__.py"
+    init.write_text(init.read_text() + "\n__all__ = []\n")
+    head_commit(repo, "Tidy the package init")
+    code, report = diff_json(repo)
+    assert code == 0
+    assert {"mlflow", "trackers", "ci", "great_expectations"} <= set(report["reused_probes"])

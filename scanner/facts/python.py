@@ -84,10 +84,11 @@ class Call:
     keywords: tuple[str, ...] = ()
     literal_args: tuple[Any, ...] = ()  # positional constants (None where not a constant)
     literal_kwargs: tuple[tuple[str, Any], ...] = ()
+    attr: str = ""  # the last part of the name ("log_param"); probes ask for it constantly
 
-    @property
-    def attr(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
+    def __post_init__(self) -> None:
+        if not self.attr:
+            object.__setattr__(self, "attr", self.name.rsplit(".", 1)[-1])
 
     def kwarg(self, name: str, default: Any = None) -> Any:
         for key, value in self.literal_kwargs:
