@@ -11,7 +11,7 @@ are timed against it, each on a cold session, median of ``--repeat``:
   page tokens), decoding each JSON body as any paginated client must.
 
 The ratio probe/floor is the probe's own overhead (parsing, evidence, citations). Run it with an
-interpreter that has mlflow installed (a test dependency), e.g. ``/tmp/civenv/bin/python``.
+interpreter that has mlflow installed (a test dependency: ``pip install ".[test]"``).
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ import yaml
 from scanner.models import Evidence
 from scanner.registry import all_probes
 from scanner.runner import run_probes
+from scanner.services import ServiceSession
 from scanner.snapshot import WorkTree
 from tests.citations import check_citation
-from tests.gitrepo import build_repo
+from tests.gitrepo import build_repo, git
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "fixtures" / "probes").glob("*/*/expected.yaml"))
@@ -77,7 +78,10 @@ def test_probe_case(case: Path, tmp_path: Path) -> None:
     assert {p.id for p in probes} == wanted, f"unknown probe ids in {case}"
     repo = build_repo(case.parent / "repo", tmp_path / "repo", spec.get("history"))
     with WorkTree(repo) as snapshot:
-        result = run_probes(snapshot, probes)
+        # as in a real scan without links: services are "not linked", and nothing is contacted; the
+        # scan time is the head commit's, so ages measured by probes are the same on every run
+        head_time = git(repo, "log", "-1", "--format=%cI").strip()
+        result = run_probes(snapshot, probes, services=ServiceSession({}, observed_at=head_time))
     assert not [p for p in result.problems if p.scope == "probe"], result.problems
     listing = _describe(result.evidence)
     for expected in spec.get("expect", []):
