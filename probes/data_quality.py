@@ -34,12 +34,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 
+from scanner.facts.ci import ci_blocking_reasons, step_triggers
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YList, YMap, as_list
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
-from .dvc import ci_blocking_reasons, stage_commands, step_triggers
+from .dvc import stage_commands
 from .great_expectations import expectation_level, resolve, script_refs
 
 if TYPE_CHECKING:

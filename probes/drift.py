@@ -663,13 +663,13 @@ def _wired(ctx: ProbeContext, mechanism: str, target: str, event_type: Optional[
 
 
 def _alertmanager_triggers(ctx: ProbeContext) -> Iterator[Evidence]:
-    from probes.ops import _find_alertmanager, _route_receivers  # one reading of Alertmanager configs
+    from probes.ops import find_alertmanager, route_receivers  # one reading of Alertmanager configs
 
     for path, docs in _yaml_files(ctx, "webhook_configs", "webhookConfigs"):
         for doc in docs or []:
             root = doc.get("spec") if isinstance(doc, YMap) and doc.get("kind") == "AlertmanagerConfig" else doc
-            for config in _find_alertmanager(root):
-                used = _route_receivers(config["route"])
+            for config in find_alertmanager(root):
+                used = route_receivers(config["route"])
                 receivers = config["receivers"]
                 for receiver in receivers:
                     if not isinstance(receiver, YMap):

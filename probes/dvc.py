@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
-from scanner.facts.ci import trigger_types
+from scanner.facts.ci import ci_blocking_reasons, step_triggers
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
@@ -566,23 +566,6 @@ def _command_line(ctx: ProbeContext, path: str, step: "Step", command: str) -> t
         if pattern.search(text) and not text.lstrip().startswith("#"):
             return number, number
     return step.start_line, step.end_line
-
-
-def ci_blocking_reasons(job: "Job", step: "Step", command_line: str) -> list[str]:
-    """Why a failure of this command cannot fail the pipeline (empty when it can)."""
-    reasons = []
-    for why in (job.disabled, step.disabled):
-        if why:
-            reasons.append(f"disabled: {why}")
-    for why in (job.non_blocking, step.command_non_blocking(command_line)):
-        if why:
-            reasons.append(f"non-blocking: {why}")
-    return reasons
-
-
-def step_triggers(job: "Job", step: "Step") -> list[str]:
-    """Trigger types under which this step runs (a step `if:` may narrow the job's)."""
-    return trigger_types(step.triggers if step.triggers is not None else job.triggers)
 
 
 def _ci_commands(ctx: ProbeContext) -> Iterator[Evidence]:

@@ -25,12 +25,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
+from scanner.facts.ci import ci_blocking_reasons
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
-from .dvc import ci_blocking_reasons
 from .great_expectations import resolve, script_refs
 
 if TYPE_CHECKING:

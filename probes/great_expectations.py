@@ -25,11 +25,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 
+from scanner.facts.ci import ci_blocking_reasons, step_triggers
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
-from .dvc import ci_blocking_reasons, stage_commands, step_triggers
+from .dvc import stage_commands
 
 if TYPE_CHECKING:
     from scanner.facts.ci import Job, Step

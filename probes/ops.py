@@ -380,7 +380,7 @@ def _read_groups(groups: Any) -> tuple[int, list[str], bool, list[tuple[str, str
     return rules, alerts, drift, runbooks
 
 
-def _find_alertmanager(obj: Any, depth: int = 0) -> Iterator[YMap]:
+def find_alertmanager(obj: Any, depth: int = 0) -> Iterator[YMap]:
     """Mappings shaped like an Alertmanager config (route + receivers), however deeply nested."""
     if depth > _MAX_DEPTH:
         return
@@ -389,10 +389,10 @@ def _find_alertmanager(obj: Any, depth: int = 0) -> Iterator[YMap]:
             yield obj
             return
         for value in obj.values():
-            yield from _find_alertmanager(value, depth + 1)
+            yield from find_alertmanager(value, depth + 1)
     elif isinstance(obj, list):
         for value in obj:
-            yield from _find_alertmanager(value, depth + 1)
+            yield from find_alertmanager(value, depth + 1)
 
 
 def _channels_of(receiver: dict) -> set[str]:
@@ -404,12 +404,12 @@ def _channels_of(receiver: dict) -> set[str]:
     return channels
 
 
-def _route_receivers(route: Any, depth: int = 0) -> set[str]:
+def route_receivers(route: Any, depth: int = 0) -> set[str]:
     if not isinstance(route, dict) or depth > _MAX_DEPTH:
         return set()
     names = {str(route["receiver"])} if route.get("receiver") else set()
     for child in route.get("routes") or []:
-        names |= _route_receivers(child, depth + 1)
+        names |= route_receivers(child, depth + 1)
     return names
 
 
@@ -420,9 +420,9 @@ def _alert_routing(ctx: ProbeContext) -> Iterator[Evidence]:
                 yield doc.evidence
                 continue
             root = doc.get("spec") if isinstance(doc, YMap) and doc.get("kind") == "AlertmanagerConfig" else doc
-            for config in _find_alertmanager(root):
+            for config in find_alertmanager(root):
                 receivers = {str(r.get("name")): _channels_of(r) for r in config["receivers"] if isinstance(r, dict)}
-                used = _route_receivers(config["route"])
+                used = route_receivers(config["route"])
                 routed = any(receivers.get(name) for name in used)
                 channels = sorted({c for chans in receivers.values() for c in chans})
                 attrs = AlertRouting(receivers=sorted(receivers)[:_MAX_ITEMS], channels=channels, routed=routed)

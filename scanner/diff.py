@@ -11,7 +11,7 @@ block is not a change.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from .facts import BlobCache
@@ -72,21 +72,16 @@ def diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe]
         services = open_services(load_config(head, scan_options.config_file), head.remote, scan_options, scan_time())
         with GitTree(path, base_commit) as base:
             say(f"base {base_commit[:12]}")
-            base_card, base_run = scan_snapshot(base, probes, pack, _side(scan_options, base_commit), cache=cache,
+            base_card, base_run = scan_snapshot(base, probes, pack, replace(scan_options, rev=base_commit), cache=cache,
                                                 services=services)
         say(f"head {head.commit[:12] if options.head and head.commit else 'work tree'}")
-        head_card, head_run = scan_snapshot(head, probes, pack, _side(scan_options, options.head),
+        head_card, head_run = scan_snapshot(head, probes, pack, replace(scan_options, rev=options.head),
                                             cache=cache, prior=base_run, services=services)
         services.close()
     finally:
         head.close()
     result = compare(base_card, head_card, options.fail_on, merge_base_used=options.merge_base)
     return result.model_copy(update={"reused_probes": sorted(head_run.reused)})
-
-
-def _side(options: ScanOptions, rev: Optional[str]) -> ScanOptions:
-    return ScanOptions(rev=rev, config_file=options.config_file, probes=options.probes, pack=options.pack,
-                       progress=options.progress, policy=options.policy)
 
 
 def compare(base: Scorecard, head: Scorecard, fail_on: Iterable[str] = DEFAULT_FAIL_ON,

@@ -41,8 +41,8 @@ class Match:
     unobserved: set[str] = field(default_factory=set)  # services that could not answer for these kinds
 
 
-_ALL_ORDER = {"none": 0, "unknown": 1, "weak": 2, "pass": 3}  # all: the worst child decides
-_ANY_ORDER = {"none": 0, "unknown": 1, "weak": 2, "pass": 3}  # any: the best child decides
+# all: the worst child decides; any: the best one does
+_STATE_ORDER = {"none": 0, "unknown": 1, "weak": 2, "pass": 3}
 
 
 class Evaluator:
@@ -64,9 +64,8 @@ class Evaluator:
             if inner.state in ("pass", "weak"):
                 return Match("none", inner.evidence, [f"found {_describe(inner.evidence)}"])
             return Match("pass")
-        order = _ALL_ORDER if matcher.op == "all" else _ANY_ORDER
         pick = min if matcher.op == "all" else max
-        state = pick((r.state for r in results), key=order.__getitem__)
+        state = pick((r.state for r in results), key=_STATE_ORDER.__getitem__)
         chosen = [r for r in results if r.state == state] if matcher.op == "any" else results
         cited = [e for r in chosen for e in r.evidence]
         reasons = [reason for r in results if r.state == state for reason in r.reasons]

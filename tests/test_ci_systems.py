@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from scanner.facts import Facts, ci_azure, ci_github, ci_gitlab, ci_jenkins, ci_misc  # noqa: F401  (registration)
-from scanner.facts.ci import CIModel, Job, Pipeline
-from scanner.snapshot import WorkTree
-
-
-def model_of(tmp_path: Path, files: dict[str, str]) -> tuple[CIModel, Facts]:
-    for rel, text in files.items():
-        target = tmp_path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text).lstrip("\n"))
-    facts = Facts(WorkTree(tmp_path))
-    return facts.ci, facts
-
-
-def pipeline(model: CIModel, path: str) -> Pipeline:
-    return next(p for p in model.pipelines if p.path == path)
-
-
-def job(p: Pipeline, job_id: str) -> Job:
-    return next(j for j in p.jobs if j.id == job_id)
-
-
-def types(triggers) -> list[str]:
-    return sorted({t.type for t in triggers})
-
+from scanner.facts import ci_azure, ci_jenkins
+from tests.test_ci_model import job, model_of, pipeline, types
 
 AZ = "azure-pipelines.yml"
 

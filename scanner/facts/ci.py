@@ -356,6 +356,23 @@ def register(pattern: str) -> Callable[[Parser], Parser]:
     return wrap
 
 
+def ci_blocking_reasons(job: Job, step: Step, command_line: str) -> list[str]:
+    """Why a failure of this command cannot fail the pipeline (empty when it can)."""
+    reasons = []
+    for why in (job.disabled, step.disabled):
+        if why:
+            reasons.append(f"disabled: {why}")
+    for why in (job.non_blocking, step.command_non_blocking(command_line)):
+        if why:
+            reasons.append(f"non-blocking: {why}")
+    return reasons
+
+
+def step_triggers(job: Job, step: Step) -> list[str]:
+    """Trigger types under which this step runs (a step `if:` may narrow the job's)."""
+    return trigger_types(step.triggers if step.triggers is not None else job.triggers)
+
+
 _LOADED: list[bool] = []
 
 
