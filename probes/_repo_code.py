@@ -59,7 +59,8 @@ PYTHON_PREFILTER = (
     r"\.to_(?:csv|parquet|feather|excel|sql|json|pickle|hdf)\b", "saveAsTable", "insertInto",
     r"np\.(?:load|save|savez|savetxt|genfromtxt)\b", r"numpy\.(?:load|save|savez|savetxt|genfromtxt)\b",
     "load_dataset",
-    r"""open\(\s*[rbuf]*['"][^'"\n]*\.(?:csv|tsv|parquet|jsonl|xlsx|feather)['"]""",
+    r"""open\([ \t]*[rbuf]*['"][^'"\n]*\.(?:csv|tsv|parquet|jsonl|xlsx|feather)['"]""",
+    r"open\([ \t]*\r?$",  # the call goes on over lines: needles are line-local, so parse to see
     "def test", "from invoke import", "import invoke",
 )
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 
 from scanner.facts.ci import ci_blocking_reasons, step_triggers
+from scanner.facts.needles import Needles
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YList, YMap, as_list
 from scanner.models import Evidence, Strength
@@ -122,8 +123,8 @@ class Found:
     unknown: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
-YAML_NEEDLES = (b"checks for ", b"tests:", b"data_tests:", b"constraints:", b"freshness:",
-                b"dataContractSpecification", b"DataContract")
+YAML_NEEDLES = Needles(["checks for ", "tests:", "data_tests:", "constraints:", "freshness:",
+                        "dataContractSpecification", "DataContract"])
 # Text that makes a YAML file that fails to parse worth an `unknown` (it claims to be a suite).
 _CLAIMS = re.compile(r"^checks for |^dataContractSpecification:|^kind:\s*DataContract\b", re.MULTILINE)
 _DBT_CLAIM = re.compile(r"^(?:models|sources|seeds|snapshots):", re.MULTILINE)
@@ -138,7 +139,7 @@ def find_suites(ctx: ProbeContext) -> Found:
 def _find(ctx: ProbeContext) -> Found:
     found = Found()
     yaml_paths = [p for p in ctx.paths if p.endswith((".yml", ".yaml")) and posixpath.basename(p) != "dvc.yaml"]
-    for path, text in ctx.facts.scan(yaml_paths, lambda data: any(n in data for n in YAML_NEEDLES)):
+    for path, text in ctx.facts.grep(yaml_paths, YAML_NEEDLES):
         _yaml_file(ctx, path, text, found)
     for path in ctx.paths:
         if path.endswith(".pbtxt"):

@@ -25,6 +25,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
+from scanner.facts.needles import Needles
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YMap
 from scanner.models import Evidence, Strength
@@ -247,11 +248,13 @@ def _recipe(ctx: ProbeContext, path: str, doc: YMap) -> Optional[Evidence]:
                         lines=doc.key_span("source"), subject=f"{tool}:{path}")
 
 
+_YAML_NEEDLES = Needles(["sink:", "lakefs://", "transport:", "AWS::Macie::"])
+
+
 def _yaml_files(ctx: ProbeContext) -> Iterator[Evidence]:
     ci_files = {p.path for p in ctx.facts.ci.pipelines} | set(ctx.facts.ci.unreadable)  # read as CI in _ci
     paths = [p for p in ctx.paths if p.endswith((".yml", ".yaml")) and p not in ci_files]
-    needles = (b"sink:", b"lakefs://", b"transport:", b"AWS::Macie::")
-    for path, text in ctx.facts.scan(paths, lambda data: any(n in data for n in needles)):
+    for path, text in ctx.facts.grep(paths, _YAML_NEEDLES):
         if "AWS::Macie::" in text:
             yield from _iac_privacy(ctx, path)
         docs = ctx.facts.yaml(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import translate
-from typing import Iterable
+from typing import Iterable, Optional
 
 
 def glob_to_regex(pattern: str) -> str:
@@ -71,13 +71,30 @@ class PathMatcher:
         self._names_in: dict[str, "re.Pattern[str]"] = {}
         self._compiled: dict[tuple[str, ...], "re.Pattern[str]"] = {}
 
-    def match(self, path: str, folder: str, name: str) -> bool:
-        """Does ``path`` (``folder`` + ``name``, folder with a trailing slash or empty) match?"""
-        names = self._names_in.get(folder)
-        if names is None:
-            wanted = tuple(sorted({n for rx, group in self._folder_globs if rx.match(folder) for n in group}))
+    def _names_for(self, folder: str) -> Optional["re.Pattern[str]"]:
+        """One regex of the name parts of every glob whose folder part matches ``folder``."""
+        try:
+            return self._names_in[folder]
+        except KeyError:
+            pass
+        wanted = tuple(sorted({n for rx, group in self._folder_globs if rx.match(folder) for n in group}))
+        names = None
+        if wanted:
             names = self._compiled.get(wanted)
             if names is None:
                 names = self._compiled[wanted] = compile_patterns(wanted)
-            self._names_in[folder] = names
-        return bool(names.match(name) or (self._whole is not None and self._whole.match(path)))
+        self._names_in[folder] = names
+        return names
+
+    def match(self, path: str, folder: str, name: str) -> bool:
+        """Does ``path`` (``folder`` + ``name``, folder with a trailing slash or empty) match?"""
+        names = self._names_for(folder)
+        return bool((names is not None and names.match(name)) or (self._whole is not None and self._whole.match(path)))
+
+    def matching(self, folder: str, names: list[str]) -> list[str]:
+        """The paths ``folder + name`` that match, for all ``names`` in one folder at once: a folder
+        no glob can reach costs one dictionary lookup, not one call per file."""
+        rx = self._names_for(folder)
+        if self._whole is None:
+            return [] if rx is None else [folder + n for n in names if rx.match(n)]
+        return [folder + n for n in names if (rx is not None and rx.match(n)) or self._whole.match(folder + n)]

@@ -35,9 +35,12 @@ MAX_EXCERPT_CHARS = 600
 
 
 class Attributes(BaseModel):
-    """Base for a kind's attribute model: strict, so a typo in a probe fails its tests."""
+    """Base for a kind's attribute model: strict, so a typo in a probe fails its tests.
 
-    model_config = ConfigDict(extra="forbid")
+    Validators are built on first use (``defer_build``): a scan imports some hundred kinds and
+    emits a few dozen, and building every schema up front cost more than half a second."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def measurement(**kwargs: Any) -> Any:
@@ -73,10 +76,19 @@ class Probe:
     kinds: tuple[Kind, ...]
     collect: Callable[["ProbeContext"], Iterable[Evidence]]
     services: tuple[str, ...] = ()
-    # Regexes whose match makes a .py/.ipynb file worth parsing for this probe (the prefilter).
-    # Keep them selective: `imports_of("mlflow")` (scanner.facts.python) rather than a bare word.
+    # Needles (words or line-local regexes) whose match makes a .py/.ipynb file worth parsing for
+    # this probe (the prefilter, see scanner.facts.needles). Keep them selective:
+    # `imports_of("mlflow")` rather than a bare word.
     python_tokens: tuple[str, ...] = ()
     needs_history: bool = False
+
+    def __post_init__(self) -> None:
+        from .facts.needles import line_local_problem
+
+        for token in self.python_tokens:
+            problem = line_local_problem(token)
+            if problem:
+                raise ValueError(f"probe {self.id!r}: python token {token!r} is not line-local: {problem}")
 
     def kind(self, name: str) -> Kind:
         for kind in self.kinds:

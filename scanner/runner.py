@@ -44,14 +44,22 @@ class RunResult:
 
 def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str]]:
     """Each probe's files, from a single walk over the path list."""
-    matchers = [(probe.id, PathMatcher(probe.patterns)) for probe in probes]
-    matched: dict[str, list[str]] = {probe.id: [] for probe in probes}
+    by_folder: dict[str, list[str]] = {}
     for path in paths:
         cut = path.rfind("/") + 1
-        folder, name = path[:cut], path[cut:]
-        for probe_id, matcher in matchers:
-            if matcher.match(path, folder, name):
-                matched[probe_id].append(path)
+        folder = path[:cut]
+        names = by_folder.get(folder)
+        if names is None:
+            names = by_folder[folder] = []
+        names.append(path[cut:])
+    matched: dict[str, list[str]] = {}
+    for probe in probes:
+        matcher = PathMatcher(probe.patterns)
+        found: list[str] = []
+        for folder, names in by_folder.items():
+            found += matcher.matching(folder, names)
+        found.sort()
+        matched[probe.id] = found
     return matched
 
 

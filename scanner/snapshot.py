@@ -104,6 +104,45 @@ class Snapshot:
             except FileSkipped as exc:
                 yield path, None, str(exc)
 
+    def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
+        """The paths among ``paths`` with a line matching any of ``patterns`` (Perl-compatible),
+        or None when this tree cannot be searched outside Python (then the caller searches)."""
+        return None
+
+    def greppable(self, path: str) -> bool:
+        """Whether :meth:`grep` may answer for ``path``: a regular file within the size cap (a
+        symlink or an oversized file goes through :meth:`read_bytes`, which checks and records)."""
+        entry = self._entries.get(path)
+        return entry is not None and not entry.symlink and entry.size <= self.max_file_bytes
+
+    def _git_grep(self, paths: list[str], patterns: list[str], tree: Optional[str]) -> Optional[set[str]]:
+        """One ``git grep -l -P`` over the pathspecs that cover ``paths`` (by file extension)."""
+        exts = {posixpath.splitext(p)[1] for p in paths}
+        if not paths or not patterns or "" in exts or len(exts) > 8 or self.repo is None:
+            return None
+        prefix = self.subpath + "/" if self.subpath else ""
+        specs = [f"{prefix}*{ext}" for ext in sorted(exts)]
+        args = ["-l", "-z", "-a", "--no-color", "--full-name", "-P"]
+        for pattern in patterns:
+            args += ["-e", pattern]
+        args += [tree] if tree else ["--untracked"]
+        try:
+            status, out, _ = self.repo.git.grep(*args, "--", *specs, with_extended_output=True,
+                                                  with_exceptions=False)
+        except Exception:  # git missing or killed: the caller falls back to Python
+            return None
+        if status not in (0, 1):  # e.g. git built without PCRE
+            return None
+        lead = f"{tree}:" if tree else ""
+        wanted = set(paths)
+        found = set()
+        for record in filter(None, out.split("\0")):
+            rel = record[len(lead):] if lead and record.startswith(lead) else record
+            path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+            if path in wanted:
+                found.add(path)
+        return found
+
     # -- citing ----------------------------------------------------------------------
 
     def repo_path(self, path: str) -> str:
@@ -283,6 +322,9 @@ class WorkTree(Snapshot):
                 self._hashed[path] = None
         return self._hashed[path]
 
+    def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
+        return self._git_grep(paths, patterns, None) if self.repo is not None else None
+
     def _citable(self, path: str) -> bool:
         # A permalink to the commit is honest only when the file is as committed.
         blob = self.blob_id(path)
@@ -386,6 +428,9 @@ class GitTree(Snapshot):
         finally:
             writer.join()
             proc.wait()
+
+    def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
+        return self._git_grep(paths, patterns, self.commit)
 
     def changed_paths(self, base: str) -> list[str]:
         """Paths that differ between ``base`` and this commit (one ``diff-tree``)."""

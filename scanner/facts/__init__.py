@@ -21,9 +21,13 @@ from .yamldoc import YamlError, load_all
 if TYPE_CHECKING:
     from .ci import CIModel
     from .history import History
+    from .needles import Needles
     from .python import PythonIndex
 
 _MISSING = object()
+
+# Below this many files, searching them in Python is cheaper than starting `git grep`.
+GREP_MIN_FILES = 256
 
 # Markers in an access log for the shared indexes: a probe that used one depends on all its inputs.
 PYTHON_INDEX = "<python index>"
@@ -105,26 +109,58 @@ class Facts:
         blob = self.snapshot.blob_id(path)
         return (path, blob) if blob else None
 
-    def scan(self, paths: list[str], search: "Callable[[bytes], bool]") -> Iterator[tuple[str, str]]:
+    def scan(self, paths: list[str], search: "Callable[[bytes], bool]",
+             accepted: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
         """(path, text) of the files whose bytes ``search`` accepts: a prefilter over many files.
 
         Files stream from the snapshot (one ``cat-file --batch`` for a commit); only the ones that
-        match are decoded and kept, the rest are counted as read and dropped.
+        match are decoded and kept, the rest are counted as read and dropped. A file some probe
+        read before is tested on its text; one in ``accepted`` is known to match already.
         """
+        matched: set[str] = set()
+        for path in paths:
+            text = self._text.get(path)
+            if text is not None and (path in accepted or search(text.encode("utf-8", "surrogateescape"))):
+                matched.add(path)
         for path, data, why_not in self.snapshot.iter_bytes([p for p in paths if p not in self._text]):
             if data is None:
                 self._problem(path, why_not)
                 self._text[path] = None
                 continue
-            self.files_read += 1
-            if search(data):
+            if path not in self._scanned:
+                self.files_read += 1
+            if path in accepted or search(data):
+                self._scanned.discard(path)
                 self._decode(path, data)
+                matched.add(path)
             else:
                 self._scanned.add(path)
         for path in paths:
             text = self._text.get(path)
-            if text is not None:
+            if text is not None and path in matched:
                 yield path, text
+
+    def grep(self, paths: list[str], needles: "Needles") -> Iterator[tuple[str, str]]:
+        """(path, text) of the files among ``paths`` in which some needle occurs.
+
+        On a git tree with many files, one ``git grep`` finds them (C, threaded) and only those are
+        read here; otherwise each file's bytes are searched (:meth:`scan`). Both give the same
+        answer because needles are line-local (:mod:`scanner.facts.needles`). Files git searched
+        count as read: the I/O happened, in git.
+        """
+        if not needles:
+            return iter(())
+        eligible = [p for p in paths if p not in self._text and self.snapshot.greppable(p)]
+        found = self.snapshot.grep(eligible, needles.pcre()) if len(eligible) >= GREP_MIN_FILES else None
+        if found is None:
+            return self.scan(paths, needles.search)
+        for path in eligible:
+            if path not in found and path not in self._scanned:
+                self._scanned.add(path)
+                self.files_read += 1
+        searched = set(eligible)
+        rest = [p for p in paths if p not in searched or p in found]
+        return self.scan(rest, needles.search, accepted=frozenset(found))
 
     def lines(self, path: str) -> Optional[list[str]]:
         if path not in self._lines:

@@ -54,24 +54,6 @@ class YList(list):
             return self.span
 
 
-def _node_span(node: yaml.Node) -> Span:
-    start = node.start_mark.line + 1
-    return start, max(start, _node_end(node))
-
-
-def _node_end(node: yaml.Node) -> int:
-    """Last line of a node. A block collection's end mark points at the next token, so its
-    end is the end of its last child instead."""
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        return _node_end(last[1] if isinstance(last, tuple) else last)
-    mark = node.end_mark
-    # a block scalar (| or >) ends at column 0 of the line after it
-    if mark.column == 0 and mark.line > node.start_mark.line:
-        return mark.line
-    return mark.line + 1
-
-
 class TaggedList(YList):
     """A sequence under an application tag (GitLab ``!reference``, CloudFormation ``!GetAZs``)."""
 
@@ -94,79 +76,135 @@ _SEQ_TAGS = frozenset({"tag:yaml.org,2002:seq"})
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_BUILDING = -1  # size of a collection whose children are still being built
+
+
 class _Builder:
     """Nodes (composed by libyaml) to YMap/YList/scalars in one recursive pass.
 
     PyYAML's constructor machinery (generators, per-node dispatch, deep construction) cost four
-    times the C parsing; this walks the node graph directly. Scalars still go through the safe
-    constructors, so only plain data ever comes out. An alias is the same node object, so the memo
-    shares one value between its uses, and ``_check_expansion`` bounds what that can expand to.
+    times the C parsing; this walks the node graph directly, and computes each node's last line
+    and its expanded size on the way back up, so nothing is walked twice. Scalars still go through
+    the safe constructors, so only plain data ever comes out. An alias is the same node object:
+    the memo shares one value between its uses and adds its expanded size at every use, which
+    bounds what aliases can expand to (``MAX_EXPANDED_NODES``).
     """
 
     def __init__(self, loader: Any):
         self.loader = loader
-        self.memo: dict[int, Any] = {}
+        self.memo: dict[int, tuple[Any, int, int]] = {}  # id(node) -> (value, last line, expanded size)
         self.scalars = loader.yaml_constructors
+        self.expanded = 0
 
-    def build(self, node: yaml.Node) -> Any:
+    def build(self, node: yaml.Node) -> tuple[Any, int]:
+        """(value, last line) of ``node``."""
         known = self.memo.get(id(node))
         if known is not None:
-            return known
+            value, last, size = known
+            if size == _BUILDING:
+                raise YamlError("recursive alias", node.start_mark.line + 1)
+            self._count(size)
+            return value, last
         tag = node.tag
-        local = tag.startswith("!")
-        if isinstance(node, yaml.ScalarNode):
+        local = tag[0] == "!"
+        first = node.start_mark.line + 1
+        if type(node) is yaml.ScalarNode:
+            self._count(1)
+            mark = node.end_mark
+            # a block scalar (| or >) ends at column 0 of the line after it
+            last = mark.line if (mark.column == 0 and mark.line > first - 1) else mark.line + 1
+            if last < first:
+                last = first
             if tag == _STR_TAG:
-                return node.value
+                return node.value, last
             if local:
                 text = TaggedStr(node.value)
-                text.tag, text.span = tag, _node_span(node)
-                return text
+                text.tag, text.span = tag, (first, last)
+                return text, last
             constructor = self.scalars.get(tag)
             if constructor is None:
-                raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
-            return constructor(self.loader, node)
-        if isinstance(node, yaml.SequenceNode):
+                raise YamlError(f"unsupported tag {tag}", first)
+            return constructor(self.loader, node), last
+        before = self.expanded
+        self._count(1)
+        if type(node) is yaml.SequenceNode:
             if not (local or tag in _SEQ_TAGS):
-                raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
+                raise YamlError(f"unsupported tag {tag}", first)
             seq = TaggedList() if local else YList()
             if local:
                 seq.tag = tag
-            seq.span = _node_span(node)
-            seq.item_spans = [_node_span(child) for child in node.value]
-            self.memo[id(node)] = seq
-            seq.extend(self.build(child) for child in node.value)
-            return seq
-        if not (local or tag in _MAP_TAGS):
-            raise YamlError(f"unsupported tag {tag}", node.start_mark.line + 1)
-        mapping = TaggedMap() if local else YMap()
-        if local:
-            mapping.tag = tag
-        mapping.span = _node_span(node)
-        mapping.key_spans = {}
-        self.memo[id(node)] = mapping
-        self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        for key_node, value_node in node.value:
-            key = self.build(key_node)
-            try:
-                hash(key)
-            except TypeError:
-                raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from None
-            mapping[key] = self.build(value_node)
-            first = key_node.start_mark.line + 1
-            mapping.key_spans[key] = (first, max(_node_span(value_node)[1], first))
-        return mapping
+            self.memo[id(node)] = (seq, first, _BUILDING)
+            spans = []
+            last = first
+            for child in node.value:
+                value, last = self.build(child)
+                seq.append(value)
+                spans.append((child.start_mark.line + 1, last))
+            seq.item_spans = spans
+            collection: Any = seq
+        else:
+            if not (local or tag in _MAP_TAGS):
+                raise YamlError(f"unsupported tag {tag}", first)
+            mapping = TaggedMap() if local else YMap()
+            if local:
+                mapping.tag = tag
+            self.memo[id(node)] = (mapping, first, _BUILDING)
+            if any(key.tag == _MERGE_TAG for key, _ in node.value):
+                self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            key_spans = {}
+            last = first
+            for key_node, value_node in node.value:
+                key, _ = self.build(key_node)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from None
+                mapping[key], last = self.build(value_node)
+                key_first = key_node.start_mark.line + 1
+                key_spans[key] = (key_first, last if last > key_first else key_first)
+            mapping.key_spans = key_spans
+            collection = mapping
+        if node.flow_style or not node.value:
+            mark = node.end_mark
+            last = mark.line if (mark.column == 0 and mark.line >= first) else mark.line + 1
+        last = max(first, last)
+        collection.span = (first, last)
+        self.memo[id(node)] = (collection, last, self.expanded - before)
+        return collection, last
+
+    def _count(self, nodes: int) -> None:
+        self.expanded += nodes
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise YamlError(f"aliases expand past {MAX_EXPANDED_NODES} nodes; refused")
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with plain-scalar tag resolution memoised: a manifest repeats the same
+    keys and values (``apiVersion``, ``name``, ``true``) thousands of times, and the resolver's
+    regexes ran for every one."""
+
+    _resolved: dict[str, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and len(value) < 64:
+            tag = self._resolved.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._resolved) < 100_000:
+                    self._resolved[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 def load_all(text: str) -> list[Any]:
     """Every document of ``text``; raises :class:`YamlError` with a line on bad input."""
-    loader = _BaseLoader(text)
+    loader = _Loader(text)
     docs: list[Any] = []
     try:
         while loader.check_node():
             node = loader.get_node()
-            doc = _Builder(loader).build(node) if node is not None else None
-            _check_expansion(doc)
-            docs.append(doc)
+            docs.append(_Builder(loader).build(node)[0] if node is not None else None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -178,33 +216,6 @@ def load_all(text: str) -> list[Any]:
     finally:
         loader.dispose()
     return docs
-
-
-def _check_expansion(doc: Any) -> None:
-    """Count nodes as if every alias were expanded (memoised, so linear in real nodes)."""
-    memo: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(obj: Any) -> int:
-        if not isinstance(obj, (dict, list)):
-            return 1
-        key = id(obj)
-        if key in memo:
-            return memo[key]
-        if key in active:
-            raise YamlError("recursive alias")
-        active.add(key)
-        children = obj.values() if isinstance(obj, dict) else obj
-        total = 1
-        for child in children:
-            total += size(child)
-            if total > MAX_EXPANDED_NODES:
-                raise YamlError(f"aliases expand past {MAX_EXPANDED_NODES} nodes; refused")
-        active.discard(key)
-        memo[key] = total
-        return total
-
-    size(doc)
 
 
 def get_key(mapping: Any, *keys: Any) -> tuple[Any, Any]:
