@@ -75,6 +75,9 @@ def _service_options(command):
                           "repository must not make mlscan contact hosts of its choosing)."),
         click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A central policy that wins over .mlscan.yaml (minimum levels, waiver rules)."),
+        click.option("--jobs", "-j", type=click.IntRange(min=1),
+                     help="Worker processes for the probes (default: one per core, up to 4, on trees of 3,000 "
+                          "files or more; 1 runs everything in one process). The report is the same either way."),
     )):
         command = option(command)
     return command
@@ -103,7 +106,7 @@ def main() -> None:
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
          fail_under: Optional[str], target: Optional[str], mlflow_uri: Optional[str], github_repo: Optional[str],
          github_api: Optional[str], offline: bool, follow_declared: bool, policy_file: Optional[Path],
-         quiet: bool) -> None:
+         jobs: Optional[int], quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
     targets = _parse_levels(target, "--target")
@@ -120,7 +123,8 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
     try:
         card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress,
                                            mlflow_uri=mlflow_uri, github_repo=github_repo, github_api=github_api,
-                                           offline=offline, follow_declared=follow_declared, policy=policy))
+                                           offline=offline, follow_declared=follow_declared, policy=policy,
+                                           jobs=jobs))
     except SnapshotError as exc:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
@@ -163,7 +167,7 @@ def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
 def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
          output: Optional[Path], config_file: Optional[Path], target: Optional[str], mlflow_uri: Optional[str],
          github_repo: Optional[str], github_api: Optional[str], offline: bool, follow_declared: bool,
-         policy_file: Optional[Path], quiet: bool) -> None:
+         policy_file: Optional[Path], jobs: Optional[int], quiet: bool) -> None:
     """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
     from .config import ConfigError
     from .diff import DiffOptions, diff as run_diff, parse_fail_on
@@ -181,7 +185,8 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
     options = DiffOptions(base=base, head=head, merge_base=not no_merge_base, fail_on=policy,
                           scan=ScanOptions(config_file=config_file, progress=progress, mlflow_uri=mlflow_uri,
                                            github_repo=github_repo, github_api=github_api, offline=offline,
-                                           follow_declared=follow_declared, policy=_load_policy(policy_file)))
+                                           follow_declared=follow_declared, policy=_load_policy(policy_file),
+                                           jobs=jobs))
     try:
         result = run_diff(path, options, probes, pack)
     except SnapshotError as exc:

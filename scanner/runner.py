@@ -132,31 +132,73 @@ def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
     return item.model_copy(update={"citation": moved})
 
 
+# Below this many files a scan runs its probes in one process: forking workers costs more than
+# it saves. Above it, probes spread over the cores (see scanner.workers).
+PARALLEL_MIN_FILES = 3000
+
+
+@dataclass
+class Outcome:
+    """What running one probe produced; it crosses back from a worker process whole."""
+
+    probe_id: str
+    items: list[Evidence]
+    run: Optional[ProbeRun]  # None when the probe failed (a failed run is never reused)
+    failure: Optional[ScanProblem]
+    seconds: float
+    problems: dict[str, str] = field(default_factory=dict)  # file problems met (worker runs only)
+    read: set[str] = field(default_factory=set)  # paths whose bytes were read (worker runs only)
+    asked: set[str] = field(default_factory=set)  # paths asked for (worker runs only)
+
+
 def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
                prior: Optional[RunResult] = None, services: Optional["ServiceSession"] = None,
-               record_inputs: bool = False) -> RunResult:
+               record_inputs: bool = False, jobs: Optional[int] = None) -> RunResult:
     """Run every probe. ``record_inputs`` fingerprints each probe's inputs so a later run
-    (``prior``) can reuse unchanged results; a plain scan skips that work."""
+    (``prior``) can reuse unchanged results; a plain scan skips that work. ``jobs`` worker
+    processes share the probes (None: one per core on a large tree, else one); the result is the
+    same either way."""
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
     matched = match_paths(snapshot.paths(), probes)
     result = RunResult(evidence=[])
-    seen: set[str] = set()
     reused_problems: dict[str, str] = {}
     inventory = _Inventory(snapshot, facts)
+    outcomes: dict[str, Outcome] = {}
+    fresh: list[Probe] = []
     for probe in probes:
         started = time.perf_counter()
         before = prior.probe_runs.get(probe.id) if prior else None
         if before is not None and before.digest and input_digest(snapshot, matched[probe.id], before.reads, inventory) == before.digest:
             items = [recite(item, snapshot) for item in before.evidence]
-            result.probe_runs[probe.id] = before
+            outcomes[probe.id] = Outcome(probe.id, items, before, None, time.perf_counter() - started)
             result.reused.append(probe.id)
             reused_problems.update(before.problems)
         else:
-            items = _run_one(probe, snapshot, facts, matched[probe.id], result, services,
-                             inventory if record_inputs else None)
-        result.timings[probe.id] = time.perf_counter() - started
-        for item in items:
+            fresh.append(probe)
+
+    def run_here(probe: Probe) -> Outcome:
+        return run_one(probe, snapshot, facts, matched[probe.id], services, inventory if record_inputs else None)
+
+    if jobs is None:
+        jobs = default_jobs(len(snapshot.paths()))
+    if jobs > 1 and len(fresh) > 1:
+        from .workers import run_in_workers
+
+        outcomes.update(run_in_workers(fresh, run_here, facts, jobs))
+    else:
+        for probe in fresh:
+            outcomes[probe.id] = run_here(probe)
+    seen: set[str] = set()
+    for probe in probes:  # merged in probe order, whichever process ran what
+        outcome = outcomes[probe.id]
+        facts.absorb(outcome.problems, outcome.read, outcome.asked)
+        if outcome.failure is not None:
+            result.problems.append(outcome.failure)
+        if outcome.run is not None:
+            result.probe_runs[probe.id] = outcome.run
+        result.timings[probe.id] = outcome.seconds
+        for item in outcome.items:
             if item.id not in seen:
                 seen.add(item.id)
                 result.evidence.append(item)
@@ -168,8 +210,18 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     return result
 
 
-def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], result: RunResult,
-             services: Optional["ServiceSession"], inventory: Optional[_Inventory]) -> list[Evidence]:
+def default_jobs(files: int) -> int:
+    """One worker per core (at most 4) on a tree large enough to repay forking; else none."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, 4) if files >= PARALLEL_MIN_FILES else 1
+
+
+def run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str],
+            services: Optional["ServiceSession"], inventory: Optional[_Inventory]) -> Outcome:
+    """Run one probe; an exception becomes ``unknown`` evidence and a reported problem."""
+    started = time.perf_counter()
     ctx = ProbeContext(probe, snapshot, facts, paths, services if probe.services else None)
     facts.begin()
     try:
@@ -180,14 +232,14 @@ def _run_one(probe: Probe, snapshot: Snapshot, facts: Facts, paths: list[str], r
                 raise TypeError(f"emitted kind {item.kind!r}, which it does not declare")
     except Exception as exc:  # one broken probe must not stop the scan
         message = f"{type(exc).__name__}: {exc}"
-        result.problems.append(ScanProblem(scope="probe", subject=probe.id, message=message))
         items = [ctx.unknown(kind.name, f"probe {probe.id} failed: {message}") for kind in probe.kinds]
         facts.end()
-        return items  # a failed run is never reused
+        return Outcome(probe.id, items, None, ScanProblem(scope="probe", subject=probe.id, message=message),
+                       time.perf_counter() - started)
     reads = frozenset(facts.end())
-    result.probe_runs[probe.id] = ProbeRun(
+    run = ProbeRun(
         evidence=items, matched=tuple(paths), reads=reads,
         digest=input_digest(snapshot, paths, reads, inventory) if inventory is not None else "",
         problems={p: facts.problems[p] for p in reads | set(paths) if p in facts.problems},
     )
-    return items
+    return Outcome(probe.id, items, run, None, time.perf_counter() - started)

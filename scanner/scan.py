@@ -45,6 +45,7 @@ class ScanOptions:
     offline: bool = False
     follow_declared: bool = False  # contact services the scanned repository itself declares
     policy: Optional[Policy] = None
+    jobs: Optional[int] = None  # worker processes for probes; None: one per core on large trees
 
 
 def load_policy(path: Path) -> Policy:
@@ -122,7 +123,8 @@ def scan_snapshot(
     if services is None:
         services = open_services(config, snapshot.remote, options, when)
     facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
-    run = run_probes(snapshot, probes, facts, prior=prior, services=services, record_inputs=cache is not None)
+    run = run_probes(snapshot, probes, facts, prior=prior, services=services, record_inputs=cache is not None,
+                     jobs=options.jobs)
     if run.reused:
         say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
     target = Target(

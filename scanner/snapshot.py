@@ -179,6 +179,13 @@ def _open_repo(path: Path):
         return None
 
 
+def reopen_repo(snapshot: "Snapshot"):
+    """A new handle on the snapshot's repository, with git processes of its own (a forked worker
+    must not talk to its parent's ``cat-file`` pipes)."""
+    repo = snapshot.repo
+    return _open_repo(Path(repo.working_tree_dir or repo.git_dir))
+
+
 def _git_subpath(repo, path: Path) -> str:
     top = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
     if top is None:
@@ -464,6 +471,7 @@ def strip_credentials(url: str) -> str:
     return re.sub(r"(?<=://)[^/@\s]+@", "", url)
 
 
+@lru_cache(maxsize=64)
 def web_base(remote: str) -> Optional[tuple[str, str]]:
     """(forge, https base) of a remote in https, ssh:// or scp-like form; None if unknown."""
     remote = strip_credentials(remote.strip())

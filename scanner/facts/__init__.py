@@ -62,7 +62,8 @@ class Facts:
         self._yaml: dict[str, Optional[list[Any]]] = {}
         self._json: dict[str, Any] = {}
         self._scanned: set[str] = set()  # read by a prefilter that did not match: not kept
-        self.files_read = 0
+        self._read: set[str] = set()  # every path whose bytes were read, by us or by git grep
+        self._asked_in_workers: set[str] = set()  # paths_read() of probes run in worker processes
 
     # -- raw text --------------------------------------------------------------------
 
@@ -84,8 +85,7 @@ class Facts:
             self._problem(path, str(exc))
             self._text[path] = None
             return None
-        if path not in self._scanned:
-            self.files_read += 1
+        self._read.add(path)
         return self._decode(path, data)
 
     def _decode(self, path: str, data: bytes) -> Optional[str]:
@@ -127,8 +127,7 @@ class Facts:
                 self._problem(path, why_not)
                 self._text[path] = None
                 continue
-            if path not in self._scanned:
-                self.files_read += 1
+            self._read.add(path)
             if path in accepted or search(data):
                 self._scanned.discard(path)
                 self._decode(path, data)
@@ -155,14 +154,16 @@ class Facts:
         if found is None:
             return self.scan(paths, needles.search)
         for path in eligible:
-            if path not in found and path not in self._scanned:
+            if path not in found:
                 self._scanned.add(path)
-                self.files_read += 1
+                self._read.add(path)
         searched = set(eligible)
         rest = [p for p in paths if p not in searched or p in found]
         return self.scan(rest, needles.search, accepted=frozenset(found))
 
     def lines(self, path: str) -> Optional[list[str]]:
+        if self._log is not None:
+            self._log.add(path)  # also when another probe split the file before
         if path not in self._lines:
             text = self.text(path)
             self._lines[path] = text.splitlines() if text is not None else None
@@ -285,9 +286,21 @@ class Facts:
 
     # -- bookkeeping -----------------------------------------------------------------
 
+    @property
+    def files_read(self) -> int:
+        return len(self._read)
+
     def paths_read(self) -> list[str]:
         """Every path some probe asked to read (benchmarks measure the I/O floor on these)."""
-        return sorted(set(self._text) | self._scanned)
+        return sorted(set(self._text) | self._scanned | self._asked_in_workers)
+
+    def absorb(self, problems: dict[str, str], read: set[str], asked: set[str]) -> None:
+        """Take in what a probe run in a worker process met: file problems, reads, and the paths
+        it asked for, so the report is the same as if it had run here."""
+        for path, message in problems.items():
+            self.problems.setdefault(path, message)
+        self._read |= read
+        self._asked_in_workers |= asked
 
     def _problem(self, path: str, message: str) -> None:
         self.problems.setdefault(path, message)
