@@ -68,11 +68,11 @@ class PathMatcher:
             by_folder_glob.setdefault(folder + "/" if folder else "", []).append(name)
         self._folder_globs = [(compile_patterns([glob]), names) for glob, names in sorted(by_folder_glob.items())]
         self._whole = compile_patterns(whole) if whole else None
-        self._names_in: dict[str, "re.Pattern[str]"] = {}
-        self._compiled: dict[tuple[str, ...], "re.Pattern[str]"] = {}
+        self._names_in: dict[str, Optional[_NameTest]] = {}
+        self._compiled: dict[tuple[str, ...], _NameTest] = {}
 
-    def _names_for(self, folder: str) -> Optional["re.Pattern[str]"]:
-        """One regex of the name parts of every glob whose folder part matches ``folder``."""
+    def _names_for(self, folder: str) -> Optional["_NameTest"]:
+        """One test of the name parts of every glob whose folder part matches ``folder``."""
         try:
             return self._names_in[folder]
         except KeyError:
@@ -82,7 +82,7 @@ class PathMatcher:
         if wanted:
             names = self._compiled.get(wanted)
             if names is None:
-                names = self._compiled[wanted] = compile_patterns(wanted)
+                names = self._compiled[wanted] = _NameTest(wanted)
         self._names_in[folder] = names
         return names
 
@@ -94,7 +94,59 @@ class PathMatcher:
     def matching(self, folder: str, names: list[str]) -> list[str]:
         """The paths ``folder + name`` that match, for all ``names`` in one folder at once: a folder
         no glob can reach costs one dictionary lookup, not one call per file."""
-        rx = self._names_for(folder)
+        test = self._names_for(folder)
         if self._whole is None:
-            return [] if rx is None else [folder + n for n in names if rx.match(n)]
-        return [folder + n for n in names if (rx is not None and rx.match(n)) or self._whole.match(folder + n)]
+            return [] if test is None else test.filter(folder, names)
+        return [folder + n for n in names if (test is not None and test.match(n)) or self._whole.match(folder + n)]
+
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class _NameTest:
+    """File-name globs as the cheapest test that decides them: ``*`` matches all, ``*.yaml`` is a
+    suffix (``str.endswith`` on a tuple, in C), ``Chart.yaml`` is a set lookup, and only the rest
+    (``Dockerfile*``, ``test_*.py``) goes to one regex."""
+
+    def __init__(self, globs: tuple[str, ...]):
+        self.everything = "*" in globs
+        suffixes, isuffixes, exact, rest = [], [], set(), []
+        for glob in globs:
+            folded = _case_insensitive_literal(glob[1:]) if glob.startswith("*") else None
+            if glob.startswith("*") and not _GLOB_CHARS.search(glob[1:]):
+                suffixes.append(glob[1:])
+            elif folded:
+                isuffixes.append(folded)
+            elif not _GLOB_CHARS.search(glob):
+                exact.add(glob)
+            else:
+                rest.append(glob)
+        self.suffixes = tuple(suffixes)
+        self.isuffixes = tuple(isuffixes)  # `*.[pP][kK][lL]`: matched on the lower-cased name
+        self.exact = frozenset(exact)
+        self.rx = compile_patterns(rest) if rest else None
+
+    def match(self, name: str) -> bool:
+        return bool(self.filter("", [name]))
+
+    def filter(self, folder: str, names: list[str]) -> list[str]:
+        if self.everything:
+            return [folder + n for n in names]
+        suffixes, isuffixes, exact, rx = self.suffixes, self.isuffixes, self.exact, self.rx
+        if rx is None and not isuffixes:
+            return [folder + n for n in names if n.endswith(suffixes) or n in exact]
+        return [folder + n for n in names if n.endswith(suffixes) or n in exact
+                or (isuffixes and n.lower().endswith(isuffixes)) or (rx is not None and rx.match(n))]
+
+
+_CASE_PAIR = re.compile(r"\[([a-zA-Z])([a-zA-Z])\]")
+
+
+def _case_insensitive_literal(glob: str) -> Optional[str]:
+    """``.[pP][kK][lL]`` -> ``.pkl``: a literal written with ``[xX]`` pairs, else None."""
+    if "[" not in glob:
+        return None
+    plain = _CASE_PAIR.sub(lambda m: m.group(1).lower() if m.group(1).lower() == m.group(2).lower() else "\0", glob)
+    if "\0" in plain or _GLOB_CHARS.search(plain) or plain != plain.lower():
+        return None
+    return plain

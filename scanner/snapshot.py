@@ -12,12 +12,11 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 import subprocess
 import threading
 from functools import lru_cache
-from typing import Iterator, Optional
+from typing import Iterator, NamedTuple, Optional
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -36,8 +35,9 @@ class FileSkipped(Exception):
     """One file could not be read; the scan goes on and records the reason."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One file of the listing (a named tuple: a tree lists tens of thousands)."""
+
     size: int
     blob: Optional[str]
     symlink: bool = False
@@ -259,24 +259,42 @@ class WorkTree(Snapshot):
             self.commit = None  # a repository with no commit yet
         top = str(Path(repo.working_tree_dir).resolve())
         scope = ["--", self.subpath] if self.subpath else []
-        out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", *scope)
         prefix = self.subpath + "/" if self.subpath else ""
+        # HEAD's blobs (with their sizes) and the files that differ from HEAD come from two more
+        # git processes, run in threads (waiting on a pipe releases the GIL) beside ls-files. A
+        # regular file git says is unchanged has HEAD's size: only the others are stat'ed. (The
+        # size cap is enforced again when a file is read, so a smudged LFS file cannot slip by.)
+        from concurrent.futures import ThreadPoolExecutor
+
+        head_sizes: dict[str, int] = {}
+        changed = ""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            if self.commit:
+                head_listing = pool.submit(repo.git.ls_tree, "-r", "-l", "-z", "--full-tree", self.commit, *scope)
+                # Files that differ from HEAD (staged or not); git answers from its stat cache.
+                head_changes = pool.submit(repo.git.diff_index, "--name-only", "-z", "--no-renames", "HEAD", *scope)
+            out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", *scope)
+            if self.commit:
+                for record in filter(None, head_listing.result().split("\0")):
+                    meta, rel = record.split("\t", 1)
+                    mode, kind, sha, size = meta.split()
+                    path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
+                    self._head_blobs[path] = sha
+                    if mode in ("100644", "100755") and size.isdigit():
+                        head_sizes[path] = int(size)
+                changed = head_changes.result()
+        self._changed = {
+            rel[len(prefix):] if prefix and rel.startswith(prefix) else rel for rel in filter(None, changed.split("\0"))
+        }
+        entries, differs = self._entries, self._changed
         for rel in filter(None, out.split("\0")):
             path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
-            self._add(path, os.path.join(top, rel))
-        if self.commit:
-            listing = repo.git.ls_tree("-r", "-z", "--full-tree", self.commit, *scope)
-            for record in filter(None, listing.split("\0")):
-                meta, rel = record.split("\t", 1)
-                path = rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
-                self._head_blobs[path] = meta.split()[2]
-            # Files that differ from HEAD (staged or not); git answers from its stat cache.
-            changed = repo.git.diff_index("--name-only", "-z", "--no-renames", "HEAD", *scope)
-            self._changed = {
-                rel[len(prefix):] if prefix and rel.startswith(prefix) else rel
-                for rel in filter(None, changed.split("\0"))
-            }
-            self.dirty = bool(self._changed) or any(p not in self._head_blobs for p in self._entries)
+            size = head_sizes.get(path)
+            if size is not None and path not in differs:
+                entries[path] = Entry(size, None)
+            else:
+                self._add(path, os.path.join(top, rel))
+        self.dirty = bool(self._changed) or any(p not in self._head_blobs for p in self._entries)
 
     def _list_by_walking(self) -> None:
         for dirpath, dirnames, filenames in os.walk(self.root):

@@ -151,3 +151,15 @@ def test_streaming_many_blobs_through_one_cat_file(repo: Path):
     assert got["f79.txt"] == (b"file 79\n", "")
     assert got["f07.txt"][0] is None and "missing" in got["f07.txt"][1]
     assert got["not-there.txt"] == (None, "not in the tree")
+
+
+def test_worktree_sizes_follow_the_disk_where_git_sees_a_change(repo: Path):
+    """Unchanged files take HEAD's blob size; edited, untracked and symlinked ones are stat'ed."""
+    (repo / "README.md").write_text("# demo\n" + "x" * 5000)  # edited, not committed
+    (repo / "new.txt").write_text("fresh\n")
+    with WorkTree(repo, max_file_bytes=1000) as tree:
+        for path in tree.paths():
+            assert tree.size(path) == os.path.getsize(repo / path), path
+        with pytest.raises(FileSkipped, match="over the"):
+            tree.read_bytes("README.md")
+        assert tree.read_bytes("src/train.py") == b"print('v2')\n"

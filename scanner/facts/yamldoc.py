@@ -77,6 +77,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_Scalar = yaml.ScalarNode
 _BUILDING = -1  # size of a collection whose children are still being built
 
 
@@ -138,9 +139,16 @@ class _Builder:
             spans = []
             last = first
             for child in node.value:
-                value, last = self.build(child)
+                child_first = child.start_mark.line + 1
+                if (type(child) is _Scalar and child.tag == _STR_TAG and child.style is None
+                        and child.end_mark.line == child_first - 1):
+                    # a plain one-line string, the commonest node: no call, no constructor
+                    self.expanded += 1
+                    value, last = child.value, child_first
+                else:
+                    value, last = self.build(child)
                 seq.append(value)
-                spans.append((child.start_mark.line + 1, last))
+                spans.append((child_first, last))
             seq.item_spans = spans
             collection: Any = seq
         else:
@@ -155,16 +163,27 @@ class _Builder:
             key_spans = {}
             last = first
             for key_node, value_node in node.value:
-                key, _ = self.build(key_node)
-                try:
-                    hash(key)
-                except TypeError:
-                    raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from None
-                mapping[key], last = self.build(value_node)
                 key_first = key_node.start_mark.line + 1
+                if type(key_node) is _Scalar and key_node.tag == _STR_TAG:
+                    self.expanded += 1
+                    key = key_node.value
+                else:
+                    key, _ = self.build(key_node)
+                    try:
+                        hash(key)
+                    except TypeError:
+                        raise YamlError("unhashable mapping key", key_first) from None
+                if (type(value_node) is _Scalar and value_node.tag == _STR_TAG and value_node.style is None
+                        and value_node.end_mark.line == value_node.start_mark.line):
+                    self.expanded += 1
+                    value, last = value_node.value, value_node.start_mark.line + 1
+                else:
+                    value, last = self.build(value_node)
+                mapping[key] = value
                 key_spans[key] = (key_first, last if last > key_first else key_first)
             mapping.key_spans = key_spans
             collection = mapping
+        self._count(0)  # the fast paths above counted without checking the bound
         if node.flow_style or not node.value:
             mark = node.end_mark
             last = mark.line if (mark.column == 0 and mark.line >= first) else mark.line + 1
