@@ -129,6 +129,10 @@ _FAIRNESS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
 _ALWAYS_SLICED = frozenset({"giskard", "aequitas"})  # scanning or cross-tabulating groups is slicing
 
 
+_ANY_TOOL = re.compile("|".join(f"(?:{p.pattern})" for _, p in _EXPLAINERS)
+                       + "|" + "|".join(f"(?:{p.pattern})" for _, p, _ in _FAIRNESS))
+
+
 def _explain_fairness(ctx: ProbeContext) -> Iterator[Evidence]:
     index = ctx.facts.python
     for path in sorted(index.files):
@@ -141,6 +145,8 @@ def _explain_fairness(ctx: ProbeContext) -> Iterator[Evidence]:
         for call in pyfile.calls:
             if _LOGGED.search(call.name):
                 logged = True
+            if not _ANY_TOOL.search(call.name):
+                continue  # one search instead of one per tool, for the many calls that are neither
             for tool, pattern in _EXPLAINERS:
                 if pattern.search(call.name):
                     explain.setdefault(tool, []).append(call)

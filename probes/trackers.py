@@ -396,24 +396,37 @@ def _subscript_logging(ctx: ProbeContext, path: str) -> Iterator[tuple[int, Cat]
 
 def _tools_in_file(ctx: ProbeContext, pyfile: PyFile) -> dict[str, Found]:
     roots = _import_roots(pyfile)
+    calls: Optional[_CallSummary] = None
     out: dict[str, Found] = {}
     for tool in TOOLS:
-        if not any(pyfile.imports_module(r) for r in tool.roots) and not (
-            (tool.integrations or tool.report_to) and _has_integration(pyfile, tool, roots)
-        ):
-            continue
+        if not any(pyfile.imports_module(r) for r in tool.roots):
+            if not (tool.integrations or tool.report_to):
+                continue
+            calls = calls or _CallSummary.of(pyfile)
+            if not calls.integrates(tool, roots):
+                continue
         found = _scan_tool(ctx, pyfile, tool, roots)
         if found is not None:
             out[tool.name] = found
     return out
 
 
-def _has_integration(pyfile: PyFile, tool: Tool, roots: set[str]) -> bool:
-    return any(
-        (c.attr in tool.integrations and c.name.split(".")[0] in roots)
-        or (tool.report_to is not None and c.kwarg("report_to") == tool.report_to)
-        for c in pyfile.calls
-    )
+@dataclass(frozen=True)
+class _CallSummary:
+    """What every tool asks of a file's calls, gathered in one pass instead of one per tool."""
+
+    attr_roots: frozenset[tuple[str, str]]  # (last part, first part) of every call name
+    report_to: frozenset[object]  # every literal report_to= value
+
+    @classmethod
+    def of(cls, pyfile: PyFile) -> "_CallSummary":
+        return cls(frozenset((c.attr, c.name.split(".")[0]) for c in pyfile.calls),
+                   frozenset(v for c in pyfile.calls for k, v in c.literal_kwargs if k == "report_to"))
+
+    def integrates(self, tool: Tool, roots: set[str]) -> bool:
+        """A framework integration of the tool (Lightning's WandbLogger, HF report_to="wandb")."""
+        return any(attr in tool.integrations and root in roots for attr, root in self.attr_roots) or (
+            tool.report_to is not None and tool.report_to in self.report_to)
 
 
 def _file_tools(ctx: ProbeContext, pyfile: PyFile) -> dict[str, Found]:

@@ -28,7 +28,8 @@ from .models import (
 )
 from .probe import Probe
 from .rulepack import RulePack
-from .scan import ScanOptions, load_config, open_services, scan_snapshot, scan_time
+from .runner import default_jobs
+from .scan import ScanOptions, load_config, open_services, scan_pair, scan_snapshot, scan_time
 from .snapshot import GitTree, Snapshot, SnapshotError, WorkTree, resolve_commit
 
 POLICIES = ("level-drop", "criterion-regression", "evidence-lost")
@@ -70,13 +71,21 @@ def diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe]
         cache = BlobCache()
         # Services are asked once: both sides share the session and its answers.
         services = open_services(load_config(head, scan_options.config_file), head.remote, scan_options, scan_time())
+        base_options, head_options = replace(scan_options, rev=base_commit), replace(scan_options, rev=options.head)
+        jobs = scan_options.jobs or default_jobs(len(head.paths()))
+        head_label = head.commit[:12] if options.head and head.commit else "work tree"
         with GitTree(path, base_commit) as base:
-            say(f"base {base_commit[:12]}")
-            base_card, base_run = scan_snapshot(base, probes, pack, replace(scan_options, rev=base_commit), cache=cache,
+            if jobs > 1:  # workers take each probe's base and head runs together
+                say(f"base {base_commit[:12]} and head {head_label}, {jobs} workers")
+                base_card, base_run, head_card, head_run = scan_pair(
+                    base, head, probes, pack, base_options, head_options, services, jobs)
+            else:
+                say(f"base {base_commit[:12]}")
+                base_card, base_run = scan_snapshot(base, probes, pack, base_options, cache=cache, services=services)
+        if jobs <= 1:
+            say(f"head {head_label}")
+            head_card, head_run = scan_snapshot(head, probes, pack, head_options, cache=cache, prior=base_run,
                                                 services=services)
-        say(f"head {head.commit[:12] if options.head and head.commit else 'work tree'}")
-        head_card, head_run = scan_snapshot(head, probes, pack, replace(scan_options, rev=options.head),
-                                            cache=cache, prior=base_run, services=services)
         services.close()
     finally:
         head.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .facts import CI_MODEL, HISTORY, PATH_LIST, PYTHON_INDEX, Facts
 from .globs import PathMatcher
@@ -69,35 +69,47 @@ def evidence_sort_key(item: Evidence) -> tuple:
 
 
 class _Inventory:
-    """Path lists an input digest needs, computed once per snapshot (not once per probe)."""
+    """What an input digest needs of the shared indexes, hashed once per snapshot (not once per
+    probe): a probe that used the Python index depends on all of it."""
 
     def __init__(self, snapshot: Snapshot, facts: Optional[Facts] = None):
         self.snapshot = snapshot
         self.facts = facts
-        self._python: Optional[list[str]] = None
-        self._ci: Optional[list[str]] = None
+        self._digests: dict[str, str] = {}
+
+    def _hashed(self, key: str, lines: "Callable[[], Iterable[str]]") -> str:
+        if key not in self._digests:
+            self._digests[key] = hashlib.sha256("".join(lines()).encode()).hexdigest()
+        return self._digests[key]
 
     @property
-    def python(self) -> list[str]:
+    def python(self) -> str:
         """What the Python index shows a probe: the names of all modules and notebooks, and the
         content (blob) of the files it parsed. A change to a file nobody parses changes nothing."""
-        if self._python is None:
+        def lines() -> Iterable[str]:
+            blob = self.snapshot.blob_id
             if self.facts is not None:
                 index = self.facts.python
-                names = [f"name\0{p}" for p in index.modules + index.notebooks]
-                self._python = names + [f"file\0{p}\0{self.snapshot.blob_id(p) or '-'}" for p in sorted(index.files)]
+                yield from (f"name\0{p}\n" for p in index.modules + index.notebooks)
+                yield from (f"file\0{p}\0{blob(p) or '-'}\n" for p in sorted(index.files))
             else:
-                self._python = [f"file\0{p}\0{self.snapshot.blob_id(p) or '-'}" for p in self.snapshot.paths()
-                                if p.endswith((".py", ".ipynb"))]
-        return self._python
+                yield from (f"file\0{p}\0{blob(p) or '-'}\n" for p in self.snapshot.paths()
+                            if p.endswith((".py", ".ipynb")))
+        return self._hashed("python", lines)
 
     @property
-    def ci(self) -> list[str]:
-        if self._ci is None:
+    def ci(self) -> str:
+        """Every CI file and its blob: the model covers CI files added since, too."""
+        def lines() -> Iterable[str]:
             from .facts.ci import is_ci_path
 
-            self._ci = [p for p in self.snapshot.paths() if is_ci_path(p)]
-        return self._ci
+            blob = self.snapshot.blob_id
+            yield from (f"{p}\0{blob(p) or '-'}\n" for p in self.snapshot.paths() if is_ci_path(p))
+        return self._hashed("ci", lines)
+
+    @property
+    def paths(self) -> str:
+        return self._hashed("paths", lambda: ("\0".join(self.snapshot.paths()),))
 
 
 def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str],
@@ -105,20 +117,18 @@ def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str
     """A fingerprint of everything a probe saw, by blob id: equal digests mean equal inputs."""
     reads = set(reads)
     inventory = inventory or _Inventory(snapshot)
-    digest = hashlib.sha256()
-    for path in sorted(set(matched) | {r for r in reads if not r.startswith("<")}):
-        digest.update(f"{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+    blob = snapshot.blob_id
+    files = sorted(set(matched) | {r for r in reads if not r.startswith("<")})
+    parts = ["".join(f"{path}\0{blob(path) or '-'}\n" for path in files)]
     if PYTHON_INDEX in reads:
-        for item in inventory.python:
-            digest.update(f"py\0{item}\n".encode())
-    if CI_MODEL in reads:  # the model covers every CI file, including ones added since
-        for path in inventory.ci:
-            digest.update(f"ci\0{path}\0{snapshot.blob_id(path) or '-'}\n".encode())
+        parts.append(f"py\0{inventory.python}\n")
+    if CI_MODEL in reads:
+        parts.append(f"ci\0{inventory.ci}\n")
     if HISTORY in reads:
-        digest.update(f"history\0{snapshot.commit}\n".encode())
+        parts.append(f"history\0{snapshot.commit}\n")
     if PATH_LIST in reads:
-        digest.update("paths\0".encode() + "\0".join(snapshot.paths()).encode())
-    return digest.hexdigest()
+        parts.append(f"paths\0{inventory.paths}\n")
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
@@ -149,6 +159,7 @@ class Outcome:
     problems: dict[str, str] = field(default_factory=dict)  # file problems met (worker runs only)
     read: set[str] = field(default_factory=set)  # paths whose bytes were read (worker runs only)
     asked: set[str] = field(default_factory=set)  # paths asked for (worker runs only)
+    reused: bool = False  # the evidence of another snapshot's run, whose inputs hash the same
 
 
 def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
@@ -160,39 +171,87 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     same either way."""
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
-    matched = match_paths(snapshot.paths(), probes)
-    result = RunResult(evidence=[])
-    reused_problems: dict[str, str] = {}
-    inventory = _Inventory(snapshot, facts)
+    side = _Side(snapshot, facts, probes, services, record_inputs)
     outcomes: dict[str, Outcome] = {}
     fresh: list[Probe] = []
     for probe in probes:
-        started = time.perf_counter()
         before = prior.probe_runs.get(probe.id) if prior else None
-        if before is not None and before.digest and input_digest(snapshot, matched[probe.id], before.reads, inventory) == before.digest:
-            items = [recite(item, snapshot) for item in before.evidence]
-            outcomes[probe.id] = Outcome(probe.id, items, before, None, time.perf_counter() - started)
-            result.reused.append(probe.id)
-            reused_problems.update(before.problems)
+        reused = side.reuse(probe, before) if before is not None else None
+        if reused is not None:
+            outcomes[probe.id] = reused
         else:
             fresh.append(probe)
-
-    def run_here(probe: Probe) -> Outcome:
-        return run_one(probe, snapshot, facts, matched[probe.id], services, inventory if record_inputs else None)
-
     if jobs is None:
         jobs = default_jobs(len(snapshot.paths()))
     if jobs > 1 and len(fresh) > 1:
         from .workers import run_in_workers
 
-        outcomes.update(run_in_workers(fresh, run_here, facts, jobs))
+        outcomes.update({k: v[0] for k, v in run_in_workers(fresh, lambda p: (side.run(p),), [facts], jobs).items()})
     else:
         for probe in fresh:
-            outcomes[probe.id] = run_here(probe)
+            outcomes[probe.id] = side.run(probe)
+    return merge_outcomes(probes, outcomes, facts)
+
+
+def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_facts: Facts, probes: list[Probe],
+                    services: Optional["ServiceSession"], jobs: int) -> tuple[RunResult, RunResult]:
+    """Both sides of a diff, probe by probe: each probe runs on the base, then on the head unless
+    its inputs are unchanged (then the base's evidence is re-cited). Workers take whole pairs,
+    so the head run finds the base run's parsed files still in the worker's blob cache."""
+    base_side = _Side(base, base_facts, probes, services, True)
+    head_side = _Side(head, head_facts, probes, services, True)
+
+    def pair(probe: Probe) -> tuple[Outcome, Outcome]:
+        first = base_side.run(probe)
+        second = head_side.reuse(probe, first.run) if first.run is not None else None
+        return first, second if second is not None else head_side.run(probe)
+
+    if jobs > 1 and len(probes) > 1:
+        from .workers import run_in_workers
+
+        pairs = run_in_workers(probes, pair, [base_facts, head_facts], jobs)
+    else:
+        pairs = {probe.id: pair(probe) for probe in probes}
+    return (merge_outcomes(probes, {k: v[0] for k, v in pairs.items()}, base_facts),
+            merge_outcomes(probes, {k: v[1] for k, v in pairs.items()}, head_facts))
+
+
+class _Side:
+    """One snapshot's half of a run: its matched paths, its inventory, and how to run or reuse."""
+
+    def __init__(self, snapshot: Snapshot, facts: Facts, probes: list[Probe],
+                 services: Optional["ServiceSession"], record_inputs: bool):
+        self.snapshot, self.facts, self.services = snapshot, facts, services
+        self.matched = match_paths(snapshot.paths(), probes)
+        self.inventory = _Inventory(snapshot, facts)
+        self.record_inputs = record_inputs
+
+    def run(self, probe: Probe) -> Outcome:
+        return run_one(probe, self.snapshot, self.facts, self.matched[probe.id], self.services,
+                       self.inventory if self.record_inputs else None)
+
+    def reuse(self, probe: Probe, before: ProbeRun) -> Optional[Outcome]:
+        """The other snapshot's outcome, re-cited here, when this probe's inputs hash the same."""
+        started = time.perf_counter()
+        if not before.digest or input_digest(self.snapshot, self.matched[probe.id], before.reads,
+                                              self.inventory) != before.digest:
+            return None
+        items = [recite(item, self.snapshot) for item in before.evidence]
+        return Outcome(probe.id, items, before, None, time.perf_counter() - started, reused=True)
+
+
+def merge_outcomes(probes: list[Probe], outcomes: dict[str, Outcome], facts: Facts) -> RunResult:
+    """One run's result from its probes' outcomes, in probe order, whichever process ran what."""
+    result = RunResult(evidence=[])
+    reused_problems: dict[str, str] = {}
     seen: set[str] = set()
-    for probe in probes:  # merged in probe order, whichever process ran what
+    for probe in probes:
         outcome = outcomes[probe.id]
         facts.absorb(outcome.problems, outcome.read, outcome.asked)
+        if outcome.reused:
+            result.reused.append(probe.id)
+            if outcome.run is not None:
+                reused_problems.update(outcome.run.problems)
         if outcome.failure is not None:
             result.problems.append(outcome.failure)
         if outcome.run is not None:

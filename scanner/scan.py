@@ -23,7 +23,7 @@ from .probe import Probe
 from .registry import all_probes, kind_index
 from .rulepack import RulePack, load_pack
 from .facts import BlobCache, Facts
-from .runner import RunResult, run_probes
+from .runner import RunResult, run_probe_pairs, run_probes
 from .services import ServiceSession
 from .services.links import resolve_links
 from .snapshot import FileSkipped, Snapshot, open_snapshot
@@ -111,6 +111,48 @@ def scan_snapshot(
 ) -> tuple[Scorecard, RunResult]:
     """Scan an open snapshot. ``cache`` and ``prior`` let a second scan (a diff's head) skip
     files and probes whose blobs did not change; ``services`` lets it share service answers."""
+    prepared = _prepare(snapshot, probes, options, cache, services)
+    run = run_probes(snapshot, probes, prepared.facts, prior=prior, services=prepared.services,
+                     record_inputs=cache is not None, jobs=options.jobs)
+    if run.reused:
+        say = options.progress or (lambda message: None)
+        say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
+    return _finish(snapshot, pack, options, prepared, run), run
+
+
+def scan_pair(
+    base: Snapshot,
+    head: Snapshot,
+    probes: list[Probe],
+    pack: RulePack,
+    base_options: ScanOptions,
+    head_options: ScanOptions,
+    services: ServiceSession,
+    jobs: int,
+) -> tuple[Scorecard, RunResult, Scorecard, RunResult]:
+    """Both sides of a diff at once: workers take each probe's base and head runs together (see
+    :func:`scanner.runner.run_probe_pairs`). The same scorecards as two :func:`scan_snapshot` calls."""
+    cache = BlobCache()
+    first = _prepare(base, probes, base_options, cache, services)
+    second = _prepare(head, probes, head_options, cache, services)
+    base_run, head_run = run_probe_pairs(base, first.facts, head, second.facts, probes, services, jobs)
+    say = head_options.progress or (lambda message: None)
+    if head_run.reused:
+        say(f"reused unchanged results of {len(head_run.reused)} probes: {', '.join(head_run.reused)}")
+    return (_finish(base, pack, base_options, first, base_run), base_run,
+            _finish(head, pack, head_options, second, head_run), head_run)
+
+
+@dataclass
+class _Prepared:
+    config: Config
+    facts: Facts
+    services: ServiceSession
+    when: datetime
+
+
+def _prepare(snapshot: Snapshot, probes: list[Probe], options: ScanOptions, cache: Optional[BlobCache],
+             services: Optional[ServiceSession]) -> _Prepared:
     say = options.progress or (lambda message: None)
     when = scan_time()
     config = load_config(snapshot, options.config_file)
@@ -123,10 +165,12 @@ def scan_snapshot(
     if services is None:
         services = open_services(config, snapshot.remote, options, when)
     facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
-    run = run_probes(snapshot, probes, facts, prior=prior, services=services, record_inputs=cache is not None,
-                     jobs=options.jobs)
-    if run.reused:
-        say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
+    return _Prepared(config, facts, services, when)
+
+
+def _finish(snapshot: Snapshot, pack: RulePack, options: ScanOptions, prepared: _Prepared,
+            run: RunResult) -> Scorecard:
+    config, services, when = prepared.config, prepared.services, prepared.when
     target = Target(
         name=snapshot.name, rev=options.rev, commit=snapshot.commit, remote=snapshot.remote,
         subpath=snapshot.subpath or None, dirty=snapshot.dirty,
@@ -151,4 +195,4 @@ def scan_snapshot(
         errors=sorted(run.problems + options.extra_problems, key=lambda p: (p.scope, p.subject, p.message)),
         timings=timings,
     )
-    return card, run
+    return card

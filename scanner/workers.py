@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .runner import Outcome
 
 # Set in the parent just before the workers fork; read in the workers.
-_STATE: Optional[tuple[Callable[["Probe"], "Outcome"], "Facts", dict[str, "Probe"]]] = None
+_STATE: Optional[tuple[Callable[["Probe"], tuple["Outcome", ...]], list["Facts"], dict[str, "Probe"]]] = None
 _INHERITED: list[Any] = []  # the parent's git handles, kept alive in a worker and never closed
 
 
@@ -33,35 +33,39 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def run_in_workers(probes: list["Probe"], run_here: Callable[["Probe"], "Outcome"], facts: "Facts",
-                   jobs: int) -> dict[str, "Outcome"]:
-    """Outcomes of ``probes``, run by ``jobs`` forked workers (service probes in this process)."""
+def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outcome", ...]],
+                   facts: list["Facts"], jobs: int) -> dict[str, tuple["Outcome", ...]]:
+    """``task(probe)`` for every probe, in ``jobs`` forked workers (service probes here).
+
+    ``task`` returns one outcome per entry of ``facts`` (one snapshot for a scan, base and head for
+    a diff); each outcome comes back with what its probe met in that snapshot's facts."""
     global _STATE
     local = [p for p in probes if p.services]
     remote = [p for p in probes if not p.services]
-    outcomes: dict[str, Optional["Outcome"]] = {}
+    results: dict[str, Optional[tuple["Outcome", ...]]] = {}
     if can_fork() and len(remote) > 1:
-        _prebuild(facts, remote)
-        _STATE = (run_here, facts, {p.id: p for p in remote})
+        for one in facts:
+            _prebuild(one, remote)
+        _STATE = (task, facts, {p.id: p for p in remote})
         try:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
                                      initializer=_worker_start) as pool:
                 futures = [(p.id, pool.submit(_run_in_worker, p.id)) for p in remote]
                 for probe in local:  # meanwhile, here
-                    outcomes[probe.id] = run_here(probe)
+                    results[probe.id] = task(probe)
                 for probe_id, future in futures:
                     try:
-                        outcomes[probe_id] = future.result()
+                        results[probe_id] = future.result()
                     except Exception:  # the worker died (killed, out of memory): run it here below
-                        outcomes[probe_id] = None
+                        results[probe_id] = None
         except OSError:  # could not fork at all
             pass
         finally:
             _STATE = None
     for probe in probes:
-        if outcomes.get(probe.id) is None:
-            outcomes[probe.id] = run_here(probe)
-    return outcomes  # type: ignore[return-value]
+        if results.get(probe.id) is None:
+            results[probe.id] = task(probe)
+    return results  # type: ignore[return-value]
 
 
 def _prebuild(facts: "Facts", probes: list["Probe"]) -> None:
@@ -75,21 +79,23 @@ def _prebuild(facts: "Facts", probes: list["Probe"]) -> None:
 
 def _worker_start() -> None:
     assert _STATE is not None
-    snapshot = _STATE[1].snapshot
-    if snapshot.repo is not None:
-        from .snapshot import reopen_repo
+    from .snapshot import reopen_repo
 
-        _INHERITED.append(snapshot.repo)
-        snapshot.repo = reopen_repo(snapshot)
+    reopened: dict[int, Any] = {}
+    for facts in _STATE[1]:
+        snapshot = facts.snapshot
+        if snapshot.repo is not None:
+            _INHERITED.append(snapshot.repo)
+            snapshot.repo = reopened.setdefault(id(snapshot.repo), reopen_repo(snapshot))
 
 
-def _run_in_worker(probe_id: str) -> "Outcome":
+def _run_in_worker(probe_id: str) -> tuple["Outcome", ...]:
     assert _STATE is not None
-    run_here, facts, by_id = _STATE
-    problems_before = dict(facts.problems)
-    read_before, asked_before = set(facts._read), set(facts.paths_read())
-    outcome = run_here(by_id[probe_id])
-    outcome.problems = {p: m for p, m in facts.problems.items() if p not in problems_before}
-    outcome.read = facts._read - read_before
-    outcome.asked = set(facts.paths_read()) - asked_before
-    return outcome
+    task, all_facts, by_id = _STATE
+    before = [(dict(f.problems), set(f._read), set(f.paths_read())) for f in all_facts]
+    outcomes = task(by_id[probe_id])
+    for outcome, facts, (problems, read, asked) in zip(outcomes, all_facts, before):
+        outcome.problems = {p: m for p, m in facts.problems.items() if p not in problems}
+        outcome.read = facts._read - read
+        outcome.asked = set(facts.paths_read()) - asked
+    return outcomes

@@ -88,9 +88,19 @@ def head_commit(root: Path, message: str) -> None:
     commit(root, "Bo Chen <bo@example.com>", "2026-10-02T10:00:00+00:00", message)
 
 
+JOBS = ["1"]
+
+
+@pytest.fixture(params=["1", "2"], autouse=True, ids=["one-process", "workers"])
+def jobs(request, monkeypatch):
+    """Every diff test runs twice: in one process, and with forked workers taking base/head pairs."""
+    monkeypatch.setattr(f"{__name__}.JOBS", [request.param])
+    return request.param
+
+
 def run_diff(root: Path, *extra: str):
-    return CliRunner().invoke(main, ["diff", str(root), "--base", "base", "--head", "HEAD", "--quiet", *extra],
-                              catch_exceptions=False)
+    return CliRunner().invoke(main, ["diff", str(root), "--base", "base", "--head", "HEAD", "--quiet",
+                                     "--jobs", JOBS[0], *extra], catch_exceptions=False)
 
 
 def diff_json(root: Path, *extra: str) -> tuple[int, dict]:
@@ -171,8 +181,8 @@ def test_reformat_and_moved_lines_are_not_a_regression(repo: Path):
 
 def test_unchanged_probes_are_reused_and_the_worktree_is_the_default_head(repo: Path):
     (repo / "MODEL_CARD.md").write_text((repo / "MODEL_CARD.md").read_text() + "\nReviewed again in October.\n")
-    result = CliRunner().invoke(main, ["diff", str(repo), "--base", "base", "--format", "json", "--quiet"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(main, ["diff", str(repo), "--base", "base", "--format", "json", "--quiet",
+                                       "--jobs", JOBS[0]], catch_exceptions=False)
     report = json.loads(result.stdout)
     assert result.exit_code == 0
     assert report["head"]["commit"] == git(repo, "rev-parse", "HEAD").strip()

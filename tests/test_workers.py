@@ -90,3 +90,29 @@ def test_service_probes_stay_in_the_parent(fixture_repo):
 def test_small_trees_stay_in_one_process():
     assert default_jobs(50) == 1
     assert default_jobs(50_000) >= 1
+
+
+def test_a_diff_with_workers_equals_one_process(fixture_repo, tmp_path, monkeypatch):
+    """Workers take base/head pairs; the diff (regressions, evidence changes, reuse) is the same."""
+    import shutil
+
+    from scanner.diff import DiffOptions, diff
+    from scanner.rulepack import load_pack
+    from scanner.registry import kind_index
+    from tests.gitrepo import commit
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    root = tmp_path / "mature"
+    shutil.copytree(fixture_repo("platform-mature"), root, symlinks=True)
+    base = root / ".github" / "workflows"
+    victim = sorted(base.glob("*.yml"))[0]
+    victim.write_text(victim.read_text().replace("pytest", "pytest || true"))
+    commit(root, "Bo Chen <bo@example.com>", "2026-10-02T10:00:00+00:00", "Make tests non-blocking")
+    probes = all_probes()
+    pack = load_pack(kind_index(probes))
+    results = []
+    for jobs in (1, 2):
+        options = DiffOptions(base="HEAD~1", head="HEAD", scan=ScanOptions(jobs=jobs, offline=True))
+        results.append(diff(root, options, probes, pack).model_dump_json())
+    assert results[0] == results[1]
+    assert '"reused_probes":[]' not in results[0]  # some probes were reused, in both modes
