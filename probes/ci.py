@@ -1,4 +1,5 @@
-"""CI pipelines (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket): what they run, when, and whether a failure counts.
+"""CI pipelines (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket, Google Cloud
+Build, AWS CodeBuild, Tekton): what they run, when, and whether a failure counts.
 
 Reads only the normalised model (``ctx.facts.ci``; parsers in ``scanner/facts/ci_*.py``) plus the
 Python index to see what test files import (RUBRIC §3.3 MD-b, MD-g, MD-h, MD-k, MD-o; §3.1 DM-g,
@@ -20,6 +21,15 @@ Strength logic, in short (RUBRIC §2.3 anti-gaming):
   configured: ``automatic`` and ``triggers`` say how it starts.
 - ``ci.schedule``: configured per cron; GitLab keeps schedules in project settings, so a job
   waiting for one is a mention (cron unknown).
+- ``ci.job.report``: a job that posts a model/metrics report to the pull request or commit with
+  CML (``cml comment create``/``update``, ``cml send-comment``, ``cml check create``, ``cml pr
+  create``; RUBRIC §3.6 CO-l, §3.2 ET-m). Recognised per shell segment, so ``echo "cml comment
+  create"`` or a README is not a report. Configured when a posting command runs live on push,
+  pull request or a schedule; a mention when the job is disabled, never triggered, manual only, or
+  uses CML only to launch a runner (``cml runner launch``) or publish an asset (``cml publish``).
+  A non-blocking posting step (``|| true``) is reported (``blocking: false``) but not downgraded:
+  the report is still posted, it just cannot fail the build. ``compares`` says the job also diffs
+  metrics/plots/params against a baseline (``dvc metrics diff``...).
 - ``ci.non_blocking``: a mention per non-blocking gate or disabled job, so rules and readers see it.
 - Unreadable CI files and references the parsers did not follow are ``unknown`` ``ci.pipeline``.
 """
@@ -116,13 +126,26 @@ class CiValidation(Attributes):
     blocking: bool
 
 
+class CiReport(Attributes):
+    system: str
+    job: str
+    tool: str  # cml
+    actions: list[str]  # comment, check, pr, publish, runner, tensorboard
+    command: str
+    posts_report: bool  # a comment, check or pull request carries the report
+    compares: bool  # the job also diffs metrics/plots/params against a baseline
+    triggers: list[str]
+    on_pull_request: bool
+    blocking: bool
+
+
 class CiNonBlocking(Attributes):
     system: str
     job: str
     step: Optional[str]
     reason: str
     command: Optional[str]
-    affects: list[str]  # what the gate would have guarded: tests, training, validation, deploy, rollback
+    affects: list[str]  # what the gate would have guarded: tests, training, validation, deploy, rollback, report
 
 
 # -- command recognition ---------------------------------------------------------------------
@@ -324,6 +347,8 @@ _DEPLOY_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
         ("mlflow", r"\bmlflow\s+(?:deployments\s+(?:create|update)|sagemaker\s+deploy)\b"),
         ("bentoml", r"\bbentoml\s+(?:deploy|deployment\s+(?:create|update|apply))\b"),
         ("databricks", r"\bdatabricks\s+bundle\s+deploy\b"),
+        # GTO: assigning a stage writes the git tag that the model's CD acts on (a promotion)
+        ("gto", r"\bgto\s+(?:assign|promote)\b"),
         ("terraform", r"\b(?:terraform|tofu|terragrunt)\s+apply\b"),
         ("gcloud", r"\bgcloud\s+(?:run\s+deploy|ai\s+endpoints\s+deploy-model|app\s+deploy|functions\s+deploy)\b"),
         ("docker-push", r"\bdocker\s+(?:image\s+)?push\b|\bdocker\s+buildx\s+build\b.*--push\b"),
@@ -346,7 +371,7 @@ _ROLLBACK_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
         ("helm", r"\bhelm\s+rollback\b"),
         ("kubectl", r"\bkubectl\s+rollout\s+undo\b"),
         ("argocd", r"\bargocd\s+app\s+rollback\b"),
-        ("gto", r"\bgto\s+assign\b"),
+        ("gto", r"\bgto\s+(?:assign|promote)\b"),
     )
 )
 _ROLLBACK_NAME = re.compile(r"roll[-_]?back", re.IGNORECASE)
@@ -376,7 +401,33 @@ _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
 
 
 UNSEEN_WHEN_UNREADABLE = ("ci.pipeline", "ci.job.runs_tests", "ci.job.ml_tests", "ci.job.training", "ci.schedule",
-                          "ci.job.deploy", "ci.job.rollback", "ci.job.validation")
+                          "ci.job.deploy", "ci.job.rollback", "ci.job.validation", "ci.job.report")
+
+# CML subcommands (v0.18+ `cml <command> <verb>` and the older `cml-<command>` binaries) -> action
+_CML_ACTIONS = {"comment": "comment", "send-comment": "comment", "check": "check", "send-github-check": "check",
+                "pr": "pr", "publish": "publish", "asset": "publish", "runner": "runner",
+                "tensorboard": "tensorboard", "tensorboard-dev": "tensorboard"}
+_CML_POSTS = frozenset({"comment", "check", "pr"})
+
+
+def cml_action(inv: "Invocation") -> Optional[str]:
+    """What a ``cml`` invocation does (comment, check, pr, publish, runner, tensorboard), or None."""
+    program, args = inv.program, inv.args
+    if program in ("npx", "pnpx") and "@dvcorg/cml" in args[:3]:
+        program, args = "cml", args[args.index("@dvcorg/cml") + 1:]
+    if program == "cml":
+        sub = next((a for a in args if not a.startswith("-")), "")
+    elif program.startswith("cml-"):
+        sub = program[4:]
+    else:
+        return None
+    return _CML_ACTIONS.get(sub)
+
+
+def compares_to_baseline(inv: "Invocation") -> bool:
+    """``dvc metrics diff`` / ``dvc plots diff`` / ``dvc params diff`` / ``dvc exp diff``."""
+    args = [a for a in inv.args if not a.startswith("-")]
+    return inv.program == "dvc" and args[:1] in (["metrics"], ["plots"], ["params"], ["exp"]) and args[1:2] == ["diff"]
 
 
 # -- job views: one per job definition ---------------------------------------------------------
@@ -527,10 +578,16 @@ def _job_evidence(ctx: ProbeContext, view: JobView) -> Iterator[Evidence]:
     deploy: Optional[_Hit] = None
     rollback: Optional[_Hit] = None
     validation: dict[str, tuple[_Hit, str]] = {}
+    reports: list[_Hit] = []
+    compares = False
     for index, step in enumerate(view.job.steps):
         for command in step.commands():
             invs = invocations(command)
             for inv in invs:
+                action = cml_action(inv)
+                if action:
+                    reports.append(_Hit(index, step, command, action))
+                compares = compares or compares_to_baseline(inv)
                 runner = test_runner(inv)
                 if runner:
                     tests.append((_Hit(index, step, command, runner), inv))
@@ -564,7 +621,9 @@ def _job_evidence(ctx: ProbeContext, view: JobView) -> Iterator[Evidence]:
     for target in sorted(validation):
         hit, tool = validation[target]
         yield _validation_evidence(ctx, view, hit, target, tool)
-    yield from _non_blocking_evidence(ctx, view, tests, training, deploy, rollback, validation)
+    if reports:
+        yield _report_evidence(ctx, view, reports, compares)
+    yield from _non_blocking_evidence(ctx, view, tests, training, deploy, rollback, validation, reports)
 
 
 # -- gates and triggers ------------------------------------------------------------------------
@@ -700,13 +759,29 @@ def _validation_evidence(ctx: ProbeContext, view: JobView, hit: _Hit, target: st
     return _cite(ctx, "ci.job.validation", attrs, view, hit, reasons, _subject(view, target))
 
 
+def _report_evidence(ctx: ProbeContext, view: JobView, reports: list[_Hit], compares: bool) -> Evidence:
+    posting = [h for h in reports if h.detail in _CML_POSTS]
+    hit = posting[0] if posting else reports[0]
+    types = view.step_types(hit.index)
+    reasons = _liveness_reasons(view, hit, types)
+    if not posting:
+        reasons.append(f"CML only runs `{' / '.join(sorted({h.detail for h in reports}))}` here; no report is posted")
+    elif types == ["manual"]:
+        reasons.append("runs only on manual dispatch")
+    attrs = CiReport(system=view.system, job=view.label, tool="cml", actions=sorted({h.detail for h in reports}),
+                     command=hit.command[:200], posts_report=bool(posting), compares=compares, triggers=types,
+                     on_pull_request="pull_request" in types, blocking=not _blocking_reasons(view, hit))
+    return _cite(ctx, "ci.job.report", attrs, view, hit, reasons, _subject(view))
+
+
 def _non_blocking_evidence(ctx: ProbeContext, view: JobView, tests: list[tuple[_Hit, Invocation]],
                            training: Optional[_Hit], deploy: Optional[_Hit], rollback: Optional[_Hit],
-                           validation: dict[str, tuple[_Hit, str]]) -> Iterator[Evidence]:
+                           validation: dict[str, tuple[_Hit, str]], reports: list[_Hit]) -> Iterator[Evidence]:
     affects: dict[int, set[str]] = {}  # step index -> what its commands do
     by_command: dict[tuple[int, str], set[str]] = {}
     for category, hits in (("tests", [h for h, _ in tests]), ("training", [training]), ("deploy", [deploy]),
-                           ("rollback", [rollback]), ("validation", [h for h, _ in validation.values()])):
+                           ("rollback", [rollback]), ("validation", [h for h, _ in validation.values()]),
+                           ("report", list(reports))):
         for hit in hits:
             if hit is not None:
                 affects.setdefault(hit.index, set()).add(category)
@@ -958,7 +1033,12 @@ PROBE = Probe(
               "**/.azure-pipelines*.yaml", ".pipelines/**/*.yml", ".pipelines/**/*.yaml",
               ".azure-pipelines/**/*.yml", ".azure-pipelines/**/*.yaml",
               "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.jenkinsfile", "**/*.Jenkinsfile",
-              ".circleci/config.yml", ".circleci/config.yaml", "bitbucket-pipelines.yml", "bitbucket-pipelines.yaml"),
+              ".circleci/config.yml", ".circleci/config.yaml", "bitbucket-pipelines.yml", "bitbucket-pipelines.yaml",
+              "**/cloudbuild*.yaml", "**/cloudbuild*.yml", "**/*buildspec*.yml", "**/*buildspec*.yaml",
+              ".tekton/**/*.yaml", ".tekton/**/*.yml", "**/*tekton*.yaml", "**/*tekton*.yml",
+              "**/*[Tt]ekton*/**/*.yaml", "**/*[Tt]ekton*/**/*.yml"),
+    # Files claimed by content (Azure pipelines under ci/, Tekton under ci/...) are CI-model inputs
+    # too: the model, and so this probe's input digest, covers every path `is_ci_path` accepts.
     kinds=(
         Kind("ci.pipeline", CiPipeline, "A CI pipeline definition with its jobs and triggers"),
         Kind("ci.job.runs_tests", CiRunsTests, "A CI job running a test suite (pytest, tox, nox, make test, unittest)"),
@@ -968,6 +1048,7 @@ PROBE = Probe(
         Kind("ci.job.deploy", CiDeploy, "A CI job that deploys (kubectl, helm, cloud ML endpoints, ...) or targets an environment"),
         Kind("ci.job.rollback", CiRollback, "A CI job that rolls a deployment or model stage back"),
         Kind("ci.job.validation", CiValidation, "A CI step validating data or a model before it moves on"),
+        Kind("ci.job.report", CiReport, "A CI job posting a model/metrics report to the pull request or commit (CML)"),
         Kind("ci.non_blocking", CiNonBlocking, "A CI gate that cannot fail (continue-on-error, allow_failure, || true, disabled)"),
     ),
     collect=collect,

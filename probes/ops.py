@@ -511,11 +511,13 @@ def _yaml_dashboards(doc: YMap) -> Optional[tuple[int, int, str]]:
 
 _NOTIFY = (
     ("slack", re.compile(r"slack", re.I)),
-    ("msteams", re.compile(r"teams|webhook\.office|office\.com/webhook", re.I)),
+    ("msteams", re.compile(r"teams|webhook\.office|office\.com/webhook|office365Connector", re.I)),
     ("discord", re.compile(r"discord", re.I)),
+    ("googlechat", re.compile(r"googlechat|chat\.googleapis\.com", re.I)),
+    ("mattermost", re.compile(r"mattermost|rocketSend|rocket\.chat", re.I)),
     ("pagerduty", re.compile(r"pagerduty", re.I)),
     ("opsgenie", re.compile(r"opsgenie", re.I)),
-    ("email", re.compile(r"send-?mail|\bmail\b|smtp|\bses\b", re.I)),
+    ("email", re.compile(r"send-?mail|\bmail\b|emailext|smtp|\bses\b", re.I)),
     ("issue", re.compile(r"issues\.create|gh\s+issue\s+create|create-issue", re.I)),
     ("webhook", re.compile(r"\b(?:curl|wget|Invoke-RestMethod)\b.*(?:webhook|hooks?\.|https?://)", re.I)),
 )
@@ -533,8 +535,10 @@ def _channel(step: Any) -> Optional[str]:
 
 
 def _on_failure(condition: Any) -> bool:
-    """GitHub `failure()` (not `!failure()`), GitLab `when: on_failure`."""
-    return bool(condition) and bool(re.search(r"(?<!!)\bfailure\(\)|^\s*on_failure\s*$", str(condition)))
+    """GitHub `failure()` (not `!failure()`), GitLab `when: on_failure`, Jenkins `post { failure {} }`
+    (and `unsuccessful`/`regression`/`always`, which fire on a failed build too)."""
+    return bool(condition) and bool(re.search(
+        r"(?<!!)\bfailure\(\)|^\s*on_failure\s*$|^post: (?:failure|unsuccessful|regression|always)$", str(condition)))
 
 
 def _job_condition(ctx: ProbeContext, pipeline: Any, job: Any) -> str:
@@ -547,6 +551,8 @@ def _job_condition(ctx: ProbeContext, pipeline: Any, job: Any) -> str:
         value = getattr(job, attr, None)
         if value:
             return str(value)
+    if pipeline.system not in ("github_actions", "gitlab_ci"):
+        return ""  # other systems carry their conditions on the steps (Jenkins `post: failure`)
     doc = ctx.facts.yaml_doc(job.path)
     if not isinstance(doc, dict):
         return ""

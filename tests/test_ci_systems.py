@@ -183,7 +183,9 @@ def test_azure_sniff_and_claims(tmp_path: Path) -> None:
     assert not ci_azure.sniff(facts, "config/sweep.yml")  # `jobs:` is a mapping: not a pipeline
     assert not ci_azure.sniff(facts, "k8s/job.yml")
     assert not ci_azure.sniff(facts, ".github/workflows/azure-pipelines.yml")
-    assert {(p.path, p.system) for p in model.pipelines} == {(".github/workflows/azure-pipelines.yml", "github_actions")}
+    assert {(p.path, p.system) for p in model.pipelines} == {
+        (".github/workflows/azure-pipelines.yml", "github_actions"), ("build/ci.yml", "azure_pipelines"),
+    }  # the sniffed file is parsed as a pipeline; the look-alikes are not
 
 
 def test_azure_condition_evaluation() -> None:

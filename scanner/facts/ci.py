@@ -343,13 +343,22 @@ def trigger_types(triggers: tuple[Trigger, ...]) -> list[str]:
 
 
 Parser = Callable[["Facts", str], Optional[Pipeline]]
+Sniff = Callable[["Facts", str], bool]
 
 # (path regex, parser). Systems register here; build_ci_model reads each matching file once.
 PARSERS: list[tuple["re.Pattern[str]", Parser]] = []
+# parser registrations whose path regex is only a hint: the file is theirs when the sniff, which
+# looks at content, says so (Tekton manifests live anywhere; Azure pipelines under `ci/`...).
+SNIFFS: dict[int, Sniff] = {}
 
 
-def register(pattern: str) -> Callable[[Parser], Parser]:
+def register(pattern: str, sniff: Optional[Sniff] = None) -> Callable[[Parser], Parser]:
+    """Claim the files whose path fully matches ``pattern``; with ``sniff``, only those it accepts
+    (a rejected file goes on to the next registration, and is not reported as unreadable)."""
+
     def wrap(parser: Parser) -> Parser:
+        if sniff is not None:
+            SNIFFS[len(PARSERS)] = sniff
         PARSERS.append((re.compile(pattern), parser))
         return parser
 
@@ -379,23 +388,38 @@ _LOADED: list[bool] = []
 def load_parsers() -> None:
     """Import every CI system's module once; each registers its parser in PARSERS."""
     if not _LOADED:
-        from . import ci_azure, ci_github, ci_gitlab, ci_jenkins, ci_misc  # noqa: F401
+        from . import ci_azure, ci_cloud, ci_github, ci_gitlab, ci_jenkins, ci_misc  # noqa: F401
 
         _LOADED.append(True)
 
 
-def is_ci_path(path: str) -> bool:
+_ANY: list[tuple[int, "re.Pattern[str]"]] = []
+
+
+def _any_ci_path() -> "re.Pattern[str]":
+    """Every registered path regex as one: most paths of a tree are no CI file, and one match
+    says so instead of one per system."""
     load_parsers()
-    return any(pattern.fullmatch(path) for pattern, _ in PARSERS)
+    if not _ANY or _ANY[0][0] != len(PARSERS):
+        _ANY[:] = [(len(PARSERS), re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in PARSERS)))]
+    return _ANY[0][1]
+
+
+def is_ci_path(path: str) -> bool:
+    return _any_ci_path().fullmatch(path) is not None
 
 
 def build_ci_model(facts: "Facts") -> CIModel:
-    load_parsers()
-
+    any_ci = _any_ci_path()
     model = CIModel()
     for path in facts.snapshot.paths():
-        for pattern, parser in PARSERS:
+        if any_ci.fullmatch(path) is None:
+            continue
+        for index, (pattern, parser) in enumerate(PARSERS):
             if pattern.fullmatch(path):
+                sniff = SNIFFS.get(index)
+                if sniff is not None and not sniff(facts, path):
+                    continue
                 pipeline = parser(facts, path)
                 if pipeline is None:
                     model.unreadable[path] = facts.problems.get(path, "not a pipeline definition")

@@ -4,10 +4,16 @@ What the normalisation decides, and why:
 
 - Claimed by path: ``azure-pipelines*.yml`` / ``.azure-pipelines*.yml`` anywhere, and YAML files
   under ``.pipelines/`` or ``.azure-pipelines/`` (except ``template(s)/`` folders, which hold
-  templates, not pipelines). Any other YAML counts only when :func:`sniff` says so: a mapping with
-  a *list* of ``stages``/``jobs``/``steps`` (GitHub's ``jobs`` is a mapping) plus ``trigger``/``pr``/
-  ``schedules``/``extends``, and nothing of GitHub (``on``/``runs-on``), GitLab, Kubernetes or
-  Bitbucket. (``build_ci_model`` claims files by path only, so :func:`sniff` waits for a content hook.)
+  templates, not pipelines). Other YAML is looked at only where pipelines are usually kept
+  (:data:`AZURE_HINT_PATH`: under ``.azure*/``, ``azure*/``, ``.ado/``, ``.azuredevops/``,
+  ``.vsts*/``, ``devops/``, ``pipelines/``, ``ci/``, ``cicd/``, ``build/``, or named
+  ``*pipeline*``/``*vsts*``), never in vendored trees, so a 20,000-file repository is not parsed
+  for this. There it counts only when :func:`sniff` says so: top-level ``trigger``/``pr``/
+  ``schedules``/``extends`` and ``stages``/``jobs``/``steps`` keys at column 0 (a text check before
+  any parsing), then a mapping with a *list* of ``stages``/``jobs``/``steps`` (GitHub's ``jobs`` is
+  a mapping) whose items are Azure's (``- stage``, ``- job``/``- deployment``, ``- script``/
+  ``- task``..., or ``- template``), and nothing of GitHub (``on``/``runs-on``), GitLab, Kubernetes
+  or Bitbucket. A config file that merely has ``trigger:`` and a ``jobs:`` list is not a pipeline.
 - Triggers: ``trigger`` absent -> push on every branch (Azure's default); ``trigger: none`` -> no
   push; a branch list or ``branches``/``tags``/``paths`` mapping -> push and/or tag. ``pr`` absent
   -> pull_request (Azure's default for GitHub/Bitbucket repositories; Azure Repos use a branch
@@ -111,14 +117,48 @@ def is_pipeline_doc(doc: Any) -> bool:
     return any(k in doc for k in ("trigger", "pr", "schedules", "extends"))
 
 
-def sniff(facts: "Facts", path: str) -> bool:
-    """Whether a YAML file outside the usual Azure paths is an Azure pipeline anyway.
+_ITEM_KEYS = {
+    "stages": ("stage", "template"),
+    "jobs": ("job", "deployment", "template"),
+    "steps": (*_SHELL_KEYS, "task", *_STEP_REFS, "template"),
+}
+_TOP_TRIGGER = re.compile(r"^(?:trigger|pr|schedules|extends)[ \t]*:", re.MULTILINE)
+_TOP_BODY = re.compile(r"^(?:stages|jobs|steps|extends)[ \t]*:", re.MULTILINE)
 
-    For a registry hook that lets a parser look at content (not wired yet: parsers claim by path)."""
+
+def _azure_items(doc: dict) -> bool:
+    """Every item of the top-level stages/jobs/steps lists is an Azure stage/job/step (or a
+    template reference or a ``${{ }}`` insertion)."""
+    for key, wanted in _ITEM_KEYS.items():
+        for item in doc.get(key) or []:
+            if not isinstance(item, dict):
+                return False
+            first = next(iter(item), None)
+            if not (isinstance(first, str) and first.startswith("${{")) and not any(k in item for k in wanted):
+                return False
+    return True
+
+
+def sniff(facts: "Facts", path: str) -> bool:
+    """Whether a YAML file outside the usual Azure paths is an Azure pipeline anyway: a cheap
+    text check of the top-level keys first, then the parsed shape."""
     if not path.endswith((".yml", ".yaml")) or path.startswith((".github/", ".gitlab")) or path == ".gitlab-ci.yml":
         return False
+    text = facts.text(path)
+    if text is None or not _TOP_TRIGGER.search(text) or not _TOP_BODY.search(text):
+        return False
     docs = facts.yaml(path)
-    return bool(docs) and len(docs) == 1 and is_pipeline_doc(docs[0])
+    return bool(docs) and len(docs) == 1 and is_pipeline_doc(docs[0]) and _azure_items(docs[0])
+
+
+# Where pipelines with other names are usually kept; only :func:`sniff` makes such a file a pipeline.
+AZURE_HINT_PATH = (
+    r"(?!\.github/)(?!\.gitlab)(?!(?:.*/)?(?:node_modules|vendor|third_party|site-packages)/)"
+    r"(?:(?:.*/)?(?:\.azure[\w.-]*|azure[\w.-]*|\.ado|\.azuredevops|\.vsts[\w.-]*|\.?devops|pipelines|\.?ci|cicd|build)"
+    r"/(?:[^/]+/)*[^/]+\.ya?ml"
+    r"|(?:.*/)?[^/]*(?:[Pp]ipeline|vsts)[^/]*\.ya?ml)"
+)
+_HINT_RX = re.compile(AZURE_HINT_PATH)
 
 
 @register(AZURE_PATH)
@@ -142,6 +182,9 @@ def parse_azure(facts: "Facts", path: str) -> Optional[Pipeline]:
     builder = _Builder(facts, pipeline)
     pipeline.jobs = builder.build(path, doc)
     return pipeline
+
+
+register(AZURE_HINT_PATH, sniff=sniff)(parse_azure)
 
 
 # -- triggers ---------------------------------------------------------------------------------
@@ -657,7 +700,7 @@ def _template_targets(facts: "Facts") -> set[str]:
     if facts not in _TARGETS:
         found: set[str] = set()
         for path in facts.snapshot.paths():
-            if _AZURE_RX.fullmatch(path):
+            if _AZURE_RX.fullmatch(path) or (_HINT_RX.fullmatch(path) and sniff(facts, path)):
                 docs = facts.yaml(path)
                 if docs and isinstance(docs[0], dict):
                     _references(docs[0], path, found, 0)

@@ -9,7 +9,11 @@ declarative structure is read from the blocks. What the normalisation decides, a
   pipeline-level ``post { }`` becomes a job ``post`` when it runs commands (rollbacks, alerts).
 - Steps: ``sh``/``bat``/``powershell``/``pwsh`` with a string literal (``'...'``, ``"..."``,
   triple quotes, or ``script: '...'``) -> ``run``; ``input`` -> ``uses: input``; ``build job: 'x'``
-  -> ``uses: build: x``. A stage's ``post { }`` steps are its steps (condition ``post: failure``...).
+  -> ``uses: build: x``; notification steps (``mail``, ``emailext``, ``slackSend``,
+  ``office365ConnectorSend``... :data:`NOTIFY_STEPS`) -> ``uses: <step>`` with the literal
+  recipients/channel in ``with_``. A stage's ``post { }`` steps are its steps (condition
+  ``post: failure``...); the pipeline's ``post { }`` is a job ``post``. :func:`failure_notifications`
+  answers "who hears about a failed build" (``failure``/``unsuccessful``/``regression``/``always``).
 - Triggers: a multibranch Jenkins job builds branches and pull requests, configured in Jenkins,
   not in the file, so every pipeline gets push + pull_request (cited at ``pipeline {``).
   ``triggers { cron('H 2 * * 1') }`` (also ``pipelineTriggers([cron(...)])`` in scripted
@@ -53,7 +57,14 @@ MAX_CHARS = 500_000
 MAX_DEPTH = 30
 
 _SHELL_STEPS = ("sh", "bat", "powershell", "pwsh")
-_STATEMENT = re.compile(r"(?<![\w.$])(sh|bat|powershell|pwsh|input|build)\b(?!\s*[=:.])")
+# notification steps of the Mailer, Email Extension, Slack, Office 365 Connector, Discord,
+# Google Chat, Mattermost and Rocket.Chat plugins
+NOTIFY_STEPS = ("mail", "emailext", "slackSend", "office365ConnectorSend", "discordSend",
+                "googlechatnotification", "mattermostSend", "rocketSend")
+# post conditions under which a notification also fires when the build fails
+FAILURE_POST_CONDITIONS = frozenset({"failure", "unsuccessful", "always", "regression"})
+_STATEMENT = re.compile(r"(?<![\w.$])(sh|bat|powershell|pwsh|input|build|" + "|".join(NOTIFY_STEPS)
+                        + r")\b(?!\s*[=:.])")
 _BLOCK = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*[({]")
 _BRANCHLESS = frozenset({"pull_request", "tag", "release"})
 
@@ -453,8 +464,21 @@ def _statement_end(src: _Source, pos: int, hi: int) -> int:
     line_end = hi if line_end < 0 or line_end > hi else line_end
     if literal and literal[1] <= line_end:
         after = src.masked.find("\n", literal[2])
-        return hi if after < 0 or after > hi else after
+        return _continued(src, hi if after < 0 or after > hi else after, hi)
     return line_end
+
+
+def _continued(src: _Source, end: int, hi: int) -> int:
+    """Named arguments go on after a line ending in a comma (``mail to: 'a',`` / ``subject: ...``)."""
+    while end < hi:
+        last = end - 1
+        while last > 0 and src.masked[last] in " \t\r":
+            last -= 1
+        if src.masked[last] != ",":
+            break
+        after = src.masked.find("\n", end + 1)
+        end = hi if after < 0 or after > hi else after
+    return end
 
 
 def _make_step(src: _Source, keyword: str, args: str, start: int, end: int, args_at: int,
@@ -464,6 +488,8 @@ def _make_step(src: _Source, keyword: str, args: str, start: int, end: int, args
         message = re.search(r"(?:message\s*:\s*)?['\"]([^'\"]*)['\"]", args)
         return Step(name=f"input: {message.group(1)}" if message else "input", start_line=first, end_line=last,
                     uses="input", path=src.path)
+    if keyword in NOTIFY_STEPS:
+        return _notify_step(keyword, args, first, last, src.path)
     if keyword == "build":
         job = re.search(r"(?:job\s*:\s*)?['\"]([^'\"]+)['\"]", args)
         if not job:
@@ -489,6 +515,26 @@ def _make_step(src: _Source, keyword: str, args: str, start: int, end: int, args
         if reasons and all(reasons):
             step.non_blocking = reasons[0]
     return step
+
+
+def _notify_step(keyword: str, args: str, first: int, last: int, path: str) -> Step:
+    """A notification step (``mail to: ...``, ``slackSend channel: ...``): ``uses`` is the step,
+    ``with_`` its literal named arguments (recipients, channel), never a secret's value."""
+    named = {m.group(1): m.group(3) for m in re.finditer(r"\b(to|channel|recipientProviders|webhookUrl|room)\s*:\s*(['\"])(.*?)\2", args)}
+    if "webhookUrl" in named:
+        named["webhookUrl"] = "<set>"
+    return Step(name=keyword, start_line=first, end_line=last, uses=keyword, with_=named, path=path)
+
+
+def failure_notifications(job: Job) -> list[Step]:
+    """The notification steps of a job that run when the build fails: ``post { failure { } }``
+    (also ``unsuccessful``, ``regression`` and ``always``, which fire on a failure too)."""
+    found: list[Step] = []
+    for step in job.steps:
+        condition = step.condition.removeprefix("post: ") if step.condition.startswith("post: ") else ""
+        if step.uses in NOTIFY_STEPS and condition in FAILURE_POST_CONDITIONS:
+            found.append(step)
+    return found
 
 
 def _swallows(block: Block) -> bool:
