@@ -2,8 +2,11 @@
 
 A tracking call, a seed or a search only matters where something runs it. A file counts as run
 when it has a ``__main__`` guard, an MLproject entry point or a ``dvc.yaml`` stage names it, a CI
-step runs it (``python x.py``, ``python -m pkg.mod``, ``mlflow run .``), or such an entrypoint
-imports it (one level deep). Shared by the probes that weigh Python evidence this way (mlflow,
+step runs it (``python x.py``, ``python -m pkg.mod``, ``mlflow run .``), a pipeline runs it (a
+Kubeflow/Vertex component used as a task of a ``@dsl.pipeline``, a container component whose
+command runs a repo module, a TFX ``module_file``/custom component, a SageMaker step's
+``entry_point``/``code``, an Azure ML ``command``: see ``probes.orchestrators.pipeline_reached``),
+or such an entrypoint imports it (one level deep). Shared by the probes that weigh Python evidence this way (mlflow,
 trackers) so they agree on what "reached" means. Nothing scanned is imported or run.
 """
 
@@ -60,6 +63,9 @@ class Wiring:
             elif name == "dvc.yaml":
                 for command, base in dvc_commands(ctx, path):
                     wiring.add(resolver.targets(command, base), "dvc")
+        from .orchestrators import pipeline_reached  # imported here: orchestrators imports this module
+
+        wiring.add(pipeline_reached(ctx, resolver.targets), "pipeline")
         for _pipeline, job, step in ci.steps():
             if job.disabled or step.disabled:
                 continue  # a job that can never run wires nothing

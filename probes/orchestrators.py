@@ -25,9 +25,10 @@ import ast
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional
 
 from scanner.facts.ci import trigger_types
+from scanner.facts.needles import Needles
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from scanner.facts.ci import Job, Pipeline, Step
 
 Tool = Literal["airflow", "kubeflow", "prefect", "dagster", "metaflow", "argo", "databricks", "kedro",
-               "zenml", "flyte"]
+               "zenml", "flyte", "tfx", "sagemaker", "azureml"]
 TriggerName = Literal["schedule", "sensor", "event", "data", "manual"]
 
 _MAX_ITEMS = 500  # tasks or jobs read from one definition; bounds the work on generated files
@@ -56,6 +57,13 @@ class OrchestratorPipeline(Attributes):
     triggers: list[TriggerName]
     paused: bool
     entry: str
+    # Added for TFX, SageMaker Pipelines and Azure ML; defaults keep the other tools' items as they were.
+    runner: Optional[str] = None  # TFX: local, kubeflow_v2, vertex, beam, kubeflow, airflow
+    launched: Optional[bool] = None  # something in the repo runs/upserts/submits/schedules it (None: not judged)
+    deploys: bool = False  # the pipeline itself publishes a model (TFX Pusher, SageMaker RegisterModel/ModelStep)
+    gated: bool = False  # a non-trivial evaluation/validation gate sits before that publishing step
+    gate: Optional[str] = None  # the gating component or step (Evaluator, InfraValidator, ConditionStep...)
+    approval: Optional[str] = None  # SageMaker approval_status of the registered model package
 
 
 class OrchestratorDeploy(Attributes):
@@ -65,6 +73,12 @@ class OrchestratorDeploy(Attributes):
     system: str
     triggers: list[str]
     blocking: bool
+    # "pipeline": a CI step delivers a pipeline (MD-s); "model": a pipeline step pushes or registers a
+    # model (TFX Pusher, SageMaker RegisterModel/ModelStep), weighed with its gate (MD-h)
+    target: Literal["pipeline", "model"] = "pipeline"
+    gated: Optional[bool] = None
+    gate: Optional[str] = None
+    approval: Optional[str] = None
 
 
 # -- what one definition is -------------------------------------------------------------------
@@ -86,6 +100,23 @@ class Found:
     entry: str = ""
     func: str = ""  # the defining Python function, to match a deployment's entrypoint
     states: list[bool] = field(default_factory=list)  # Dagster: is each schedule/sensor on by default
+    runner: Optional[str] = None
+    launched: Optional[bool] = None
+    gate: Optional[str] = None
+    gate_issue: Optional[str] = None  # why the gate does not count (trivially true, no thresholds)
+    approval: Optional[str] = None
+    publishes: list["Publish"] = field(default_factory=list)  # model push/register steps
+
+
+@dataclass
+class Publish:
+    """A step of a pipeline that pushes or registers a model, and what gates it."""
+
+    command: str
+    lines: tuple[int, int]
+    gate: Optional[str] = None
+    gate_issue: Optional[str] = None
+    approval: Optional[str] = None
 
 
 _DATA_NAME = re.compile(
@@ -117,6 +148,12 @@ def _attrs(found: Found) -> OrchestratorPipeline:
         triggers=sorted(triggers),  # type: ignore[arg-type]
         paused=found.paused,
         entry=found.entry or found.path,
+        runner=found.runner,
+        launched=found.launched,
+        deploys=bool(found.publishes),
+        gated=bool(found.publishes) and all(p.gate and not p.gate_issue for p in found.publishes),
+        gate=found.gate,
+        approval=found.approval,
     )
 
 
@@ -131,6 +168,26 @@ def _emit(ctx: ProbeContext, found: Found) -> Evidence:
         "orchestrator.pipeline", _attrs(found), path=found.path, lines=found.lines,
         subject=f"{found.tool}:{found.name}", strength=strength, downgrades=reasons,
     )
+
+
+def _emit_publishes(ctx: ProbeContext, found: Found) -> Iterator[Evidence]:
+    """One ``orchestrator.deploy`` (target model) per push/register step of a pipeline: configured
+    when the pipeline is launched; a trivially-true gate or a never-launched pipeline is a mention."""
+    triggers = sorted(found.triggers) or ["manual"]
+    for pub in found.publishes:
+        reasons = [r for r in found.reasons if r.startswith(("never ", "no runner", "defined only"))]
+        if pub.gate_issue:
+            reasons.append(f"gate does not count: {pub.gate_issue}")
+        attrs = OrchestratorDeploy(
+            tool=found.tool, command=pub.command, job=found.name, system=found.tool, triggers=triggers,
+            blocking=not reasons, target="model", gated=bool(pub.gate) and not pub.gate_issue,
+            gate=pub.gate, approval=pub.approval,
+        )
+        yield ctx.evidence(
+            "orchestrator.deploy", attrs, path=found.path, lines=pub.lines,
+            subject=f"{found.tool}:{found.name}:{pub.command}",
+            strength=Strength.mention if reasons else Strength.configured, downgrades=reasons,
+        )
 
 
 # -- Python: a small resolver over one parsed module ----------------------------------------
@@ -164,6 +221,20 @@ class Module:
                     if isinstance(target, ast.Name):
                         self.constants[target.id] = stmt.value.value
         self.functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        # ``name = value`` anywhere in the file and parameter defaults: enough to follow a keyword
+        # argument back to the step or path it names inside a pipeline-building function
+        self.assigned: dict[str, ast.expr] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned.setdefault(node.targets[0].id, node.value)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                self.assigned.setdefault(node.target.id, node.value)
+        for func in self.functions:
+            positional = func.args.posonlyargs + func.args.args
+            pairs = list(zip(positional[len(positional) - len(func.args.defaults):], func.args.defaults))
+            pairs += [(a, d) for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults) if d is not None]
+            for arg, default in pairs:
+                self.assigned.setdefault(arg.arg, default)
         self.classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
         self.calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
 
@@ -697,10 +768,555 @@ def _kedro_catalog(ctx: ProbeContext) -> set[str]:
     return set()
 
 
+# -- TFX, SageMaker Pipelines and Azure ML (Python) -----------------------------------------
+
+_HERE = "\x00here"  # what a path expression built from ``__file__`` stands for: the file's directory
+_MAX_DEPTH = 8  # name -> value hops followed when evaluating an expression
+
+
+def _str_expr(module: Module, node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
+    """The string an expression evaluates to when it is built from literals, names bound to them
+    (or parameter defaults), ``os.path.join``, ``Path(__file__).parent`` and f-strings; else None."""
+    if node is None or depth > _MAX_DEPTH:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        if node.id == "__file__":
+            return _HERE + "/__file__"
+        return _str_expr(module, module.assigned.get(node.id), depth + 1)
+    if isinstance(node, ast.JoinedStr):
+        parts = [_str_expr(module, v.value if isinstance(v, ast.FormattedValue) else v, depth + 1) for v in node.values]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
+        left, right = _str_expr(module, node.left, depth + 1), _str_expr(module, node.right, depth + 1)
+        if left is None or right is None:
+            return None
+        return left + right if isinstance(node.op, ast.Add) else posixpath.join(left, right)
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _str_expr(module, node.value, depth + 1)
+        return posixpath.dirname(inner) if inner is not None else None
+    if isinstance(node, ast.Call):
+        return _str_call(module, node, depth)
+    return None
+
+
+def _str_call(module: Module, node: ast.Call, depth: int) -> Optional[str]:
+    name = module.name(node)
+    if name in ("os.path.join", "posixpath.join") and node.args:
+        parts = [_str_expr(module, a, depth + 1) for a in node.args]
+        return None if any(p is None for p in parts) else posixpath.join(*parts)  # type: ignore[arg-type]
+    if name in ("os.path.dirname", "os.path.realpath", "os.path.abspath", "str", "pathlib.Path", "os.fspath") and node.args:
+        inner = _str_expr(module, node.args[0], depth + 1)
+        return posixpath.dirname(inner) if inner is not None and name == "os.path.dirname" else inner
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute"):
+        return _str_expr(module, node.func.value, depth + 1)
+    return None
+
+
+def repo_path(module: Module, value: str) -> str:
+    """A path string from ``_str_expr`` made repository-relative where it was built from ``__file__``."""
+    here = posixpath.dirname(module.path)
+    out = value.replace(_HERE, here or ".")
+    return posixpath.normpath(out).lstrip("/") if _HERE in value else out
+
+
+def _num(module: Module, node: Optional[ast.AST], depth: int = 0) -> Optional[float]:
+    """A number a condition operand evaluates to: a literal, a name bound to one, or the
+    ``default_value`` of a SageMaker ``ParameterFloat``/``ParameterInteger``."""
+    if node is None or depth > _MAX_DEPTH:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _num(module, node.operand, depth + 1)
+        return -inner if inner is not None else None
+    if isinstance(node, ast.Name):
+        return _num(module, module.assigned.get(node.id), depth + 1)
+    if isinstance(node, ast.Call) and module.name(node).rsplit(".", 1)[-1] in ("ParameterFloat", "ParameterInteger"):
+        return _num(module, _kw(node, "default_value"), depth + 1)
+    return None
+
+
+def _elements(module: Module, node: Optional[ast.AST]) -> list[ast.expr]:
+    """Items of a list/tuple literal, following one name binding (``steps=steps``)."""
+    if isinstance(node, ast.Name):
+        node = module.assigned.get(node.id)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return list(node.elts)[:_MAX_ITEMS]
+    return []
+
+
+def _enclosing(module: Module, node: ast.AST) -> Optional[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The innermost function whose body holds ``node``."""
+    line = getattr(node, "lineno", 0)
+    best = None
+    for func in module.functions:
+        if func.lineno <= line <= (func.end_lineno or func.lineno):
+            if best is None or func.lineno >= best.lineno:
+                best = func
+    return best
+
+
+def _names_in(node: Optional[ast.AST]) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+# TFX
+
+TFX_RUNNERS = {"LocalDagRunner": "local", "KubeflowV2DagRunner": "kubeflow_v2", "KubeflowDagRunner": "kubeflow",
+               "BeamDagRunner": "beam", "AirflowDagRunner": "airflow"}
+_RUNNER_RANK = ("vertex", "kubeflow_v2", "kubeflow", "airflow", "beam", "local")
+_TFX_DATA = frozenset({"StatisticsGen", "SchemaGen", "ImportSchemaGen", "ExampleValidator", "Transform"})
+_TFX_OTHER = frozenset({"Trainer", "Tuner", "Evaluator", "InfraValidator", "Pusher", "BulkInferrer", "ModelValidator"})
+_TFX_GATES = ("model_blessing", "infra_blessing")
+_NO_TFX_RUNNER = "no runner (LocalDagRunner, KubeflowV2DagRunner, BeamDagRunner...) runs this pipeline"
+
+
+def tfx_class(module: Module, call: ast.Call) -> Optional[str]:
+    """The standard TFX component a call builds (``CsvExampleGen``, ``Evaluator``...), else None."""
+    name = module.name(call)
+    if not name.startswith("tfx."):
+        return None
+    cls = name.rsplit(".", 1)[-1]
+    return cls if cls.endswith("ExampleGen") or cls in _TFX_DATA or cls in _TFX_OTHER else None
+
+
+def tfx_custom_components(module: Module) -> dict[str, ast.AST]:
+    """Python-function components (``@component`` from ``tfx.dsl``) defined in this file."""
+    out: dict[str, ast.AST] = {}
+    for func in module.functions:
+        for dec in func.decorator_list:
+            name = module.name(dec)
+            if name.startswith("tfx.") and name.endswith(".component"):
+                out[func.name] = func
+    return out
+
+
+def _tfx_component(module: Module, call: ast.Call, custom: dict[str, ast.AST]) -> Optional[str]:
+    """A standard component's class, or the name of a custom component of this file, or None."""
+    root = _root_callee(call)
+    return tfx_class(module, call) or (root if root in custom else None)
+
+
+def tfx_pipeline_calls(module: Module) -> list[ast.Call]:
+    return [c for c in module.calls if module.name(c).startswith("tfx.") and module.name(c).endswith(".Pipeline")]
+
+
+def _tfx(module: Module) -> list[Found]:
+    custom = tfx_custom_components(module)
+    found = []
+    for call in tfx_pipeline_calls(module):
+        scope = _enclosing(module, call)
+        body = scope.body if scope is not None else module.tree.body
+        name = _str_expr(module, _kw(call, "pipeline_name")) or (scope.name if scope else posixpath.basename(module.path))
+        item = Found(tool="tfx", name=name, path=module.path, lines=_span(call), launched=False)
+        made: dict[str, tuple[str, ast.Call]] = {}  # variable -> (component, call)
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                    cls = _tfx_component(module, node.value, custom)
+                    for target in node.targets:
+                        if cls and isinstance(target, ast.Name):
+                            made[target.id] = (cls, node.value)
+        for sub in _body_calls(body):
+            cls = _tfx_component(module, sub, custom)
+            if cls:
+                item.tasks.append((cls, cls.endswith("ExampleGen") or cls in _TFX_DATA or _is_data(cls)))
+            if cls == "Pusher":
+                item.publishes.append(_tfx_push(module, sub, made))
+        item.tasks = item.tasks[:_MAX_ITEMS]
+        item.gate = ", ".join(sorted({p.gate for p in item.publishes if p.gate})) or None
+        found.append(item)
+    return found
+
+
+def _tfx_push(module: Module, call: ast.Call, made: dict[str, tuple[str, ast.Call]]) -> Publish:
+    """A Pusher and the blessing that gates it: an Evaluator (with thresholds), an InfraValidator
+    or a custom component whose output feeds ``model_blessing``/``infra_blessing``."""
+    feeds = set().union(*(_names_in(_kw(call, key)) for key in _TFX_GATES))
+    gates = sorted({made[n][0] for n in feeds if n in made and made[n][0] != "Pusher"})
+    pub = Publish(command="Pusher", lines=_span(call), gate=", ".join(gates) or None)
+    evaluators = [made[n][1] for n in feeds if n in made and made[n][0] == "Evaluator"]
+    if gates == ["Evaluator"] and evaluators:
+        pub.gate_issue = _tfx_threshold_issue(module, evaluators[0])
+    return pub
+
+
+def _tfx_threshold_issue(module: Module, evaluator: ast.Call) -> Optional[str]:
+    """Why an Evaluator blesses every model: no ``eval_config``, or one without thresholds."""
+    config = _kw(evaluator, "eval_config")
+    if config is None:
+        return "the Evaluator has no eval_config: no thresholds, it blesses every model"
+    if isinstance(config, ast.Name):
+        bound = module.assigned.get(config.id)
+        if bound is None or isinstance(bound, ast.Constant) and bound.value is None:
+            for node in module.calls:  # a parameter passed in: thresholds anywhere in the file
+                if "Threshold" in module.name(node):
+                    return None
+            return "eval_config is passed in without visible thresholds: the gate cannot be confirmed"
+        config = bound
+    text = _text(config, 100_000)
+    if re.search(r"(?i)threshold", text):
+        return None
+    return "eval_config sets no metric threshold: the Evaluator blesses every model"
+
+
+def _tfx_runners(module: Module) -> set[str]:
+    """Runners this file builds and runs (``LocalDagRunner().run(...)``, ``KubeflowV2DagRunner(...).run``);
+    a Kubeflow V2 runner submitted with the Vertex SDK counts as Vertex."""
+    runners = {TFX_RUNNERS[cls] for c in module.calls if (cls := module.name(c).rsplit(".", 1)[-1]) in TFX_RUNNERS
+               and module.name(c).startswith("tfx.")}
+    runs = any(isinstance(c.func, ast.Attribute) and c.func.attr in ("run", "compile") for c in module.calls)
+    if not runners or not runs:
+        return set()
+    if "kubeflow_v2" in runners and any(v.startswith("google.cloud.aiplatform") for v in module.aliases.values()):
+        runners.add("vertex")
+    return runners
+
+
+# SageMaker Pipelines
+
+_SM_STEPS = frozenset({
+    "ProcessingStep", "TrainingStep", "TuningStep", "TransformStep", "ConditionStep", "RegisterModel", "ModelStep",
+    "CreateModelStep", "LambdaStep", "FailStep", "EMRStep", "QualityCheckStep", "ClarifyCheckStep", "CallbackStep",
+    "NotebookJobStep", "AutoMLStep",
+})
+_SM_PIPELINE = "sagemaker.workflow.pipeline.Pipeline"
+_SM_LAUNCH = frozenset({"upsert", "start", "create", "put_triggers"})
+SM_NEVER = "never upserted, started or scheduled: nothing in the repository deploys this pipeline definition"
+
+
+def _sm_class(module: Module, node: Optional[ast.AST]) -> Optional[str]:
+    if not isinstance(node, ast.Call):
+        return None
+    name = module.name(node)
+    cls = name.rsplit(".", 1)[-1]
+    return cls if name.startswith("sagemaker.workflow.") and cls in _SM_STEPS else None
+
+
+def _sm_step(module: Module, node: ast.expr) -> tuple[str, Optional[ast.Call], str]:
+    """(label, step call, class) of a ``steps=[...]`` element: a variable bound to a step or a call."""
+    var = node.id if isinstance(node, ast.Name) else ""
+    call = module.assigned.get(var) if var else node
+    if not isinstance(call, ast.Call) or _sm_class(module, call) is None:
+        return var or _text(node, 40), None, ""
+    label = _str_expr(module, _kw(call, "name")) or var or "step"
+    return label, call, _sm_class(module, call) or ""
+
+
+def _sm_registers(module: Module, call: ast.Call, cls: str) -> Optional[ast.Call]:
+    """The call carrying ``approval_status`` when the step registers a model package."""
+    if cls == "RegisterModel":
+        return call
+    if cls == "ModelStep":
+        args = _kw(call, "step_args")
+        if isinstance(args, ast.Name):
+            args = module.assigned.get(args.id)
+        if isinstance(args, ast.Call) and isinstance(args.func, ast.Attribute) and args.func.attr == "register":
+            return args
+    return None
+
+
+def _sm_approval(module: Module, call: ast.Call) -> Optional[str]:
+    node = _kw(call, "approval_status")
+    if isinstance(node, ast.Name):
+        bound = module.assigned.get(node.id)
+        if isinstance(bound, ast.Call) and module.name(bound).endswith("ParameterString"):
+            node = _kw(bound, "default_value")
+    return _str_expr(module, node) if node is not None else None
+
+
+def sm_condition_issue(module: Module, step: ast.Call) -> Optional[str]:
+    """Why a ConditionStep always takes its ``if_steps`` branch: conditions are ANDed, so it is
+    trivial only when every condition compares two constants or checks a metric ``>= 0``."""
+    conditions = _elements(module, _kw(step, "conditions"))
+    if not conditions:
+        return "the ConditionStep has no condition"
+    issues = []
+    for cond in conditions:
+        if isinstance(cond, ast.Name):
+            cond = module.assigned.get(cond.id)  # type: ignore[assignment]
+        if not isinstance(cond, ast.Call):
+            return None
+        cls = module.name(cond).rsplit(".", 1)[-1]
+        left = _kw(cond, "left") or (cond.args[0] if cond.args else None)
+        right = _kw(cond, "right") or (cond.args[1] if len(cond.args) > 1 else None)
+        lval, rval = _num(module, left), _num(module, right)
+        if lval is not None and rval is not None:
+            issues.append(f"{cls} compares two constants")
+        elif cls == "ConditionGreaterThanOrEqualTo" and rval is not None and rval <= 0:
+            issues.append(f"{cls}(right={rval:g}) always holds for a metric")
+        else:
+            return None
+    return "condition is trivially true: " + "; ".join(issues)
+
+
+def _sagemaker(module: Module) -> list[Found]:
+    found = []
+    for call in module.calls:
+        if module.name(call) != _SM_PIPELINE:
+            continue
+        name = _str_expr(module, _kw(call, "name")) or posixpath.basename(posixpath.dirname(module.path)) or module.path
+        item = Found(tool="sagemaker", name=name, path=module.path, lines=_span(call), launched=False)
+        gates: dict[int, tuple[str, Optional[str]]] = {}  # id(register call) -> (gate, issue)
+        queue = [(e, None) for e in _elements(module, _kw(call, "steps"))]
+        seen: set[int] = set()
+        while queue and len(item.tasks) < _MAX_ITEMS:
+            node, gate = queue.pop(0)
+            label, step, cls = _sm_step(module, node)
+            if step is None or id(step) in seen:
+                continue
+            seen.add(id(step))
+            item.tasks.append((label, cls in ("QualityCheckStep", "EMRStep") or _is_data(label)))
+            if cls == "ConditionStep":
+                issue = sm_condition_issue(module, step)
+                queue += [(e, ("ConditionStep", issue)) for e in _elements(module, _kw(step, "if_steps"))]
+                queue += [(e, None) for e in _elements(module, _kw(step, "else_steps"))]
+            register = _sm_registers(module, step, cls)
+            if register is not None:
+                pub = Publish(command=cls, lines=_span(step), approval=_sm_approval(module, register))
+                if gate:
+                    pub.gate, pub.gate_issue = gate
+                item.publishes.append(pub)
+        approvals = sorted({p.approval for p in item.publishes if p.approval})
+        item.approval = ", ".join(approvals) or None
+        gated = [p for p in item.publishes if p.gate]
+        item.gate = "ConditionStep" if gated else None
+        found.append(item)
+    return found
+
+
+def sm_launches(module: Module) -> tuple[bool, Optional[str]]:
+    """(upserts/starts a pipeline, schedule) in this file: ``pipeline.upsert()``/``start()``,
+    ``put_triggers`` with a ``PipelineSchedule``."""
+    launched = any(isinstance(c.func, ast.Attribute) and c.func.attr in _SM_LAUNCH for c in module.calls)
+    schedule = None
+    if any(isinstance(c.func, ast.Attribute) and c.func.attr == "put_triggers" for c in module.calls):
+        for c in module.calls:
+            if module.name(c).endswith("PipelineSchedule"):
+                value = next((_str_expr(module, _kw(c, k)) for k in ("cron", "rate", "at") if _kw(c, k) is not None), None)
+                schedule = value or "PipelineSchedule"
+    return launched, schedule
+
+
+# Azure ML SDK v2
+
+_AML_PIPELINE = ("azure.ai.ml.dsl.pipeline",)
+_AML_COMPONENT_CALLS = ("azure.ai.ml.load_component", "azure.ai.ml.command", "azure.ai.ml.spark",
+                        "azure.ai.ml.parallel.parallel_run_function")
+_AML_NEVER = "never submitted or scheduled: no job submission, schedule or CI step runs it"
+
+
+def _azureml(module: Module) -> list[Found]:
+    components: dict[str, ast.AST] = {}
+    for func in module.functions:
+        if any(module.name(d).startswith("mldesigner.") for d in func.decorator_list):
+            components[func.name] = func
+    for target, call in _assignments(module):
+        if module.name(call) in _AML_COMPONENT_CALLS or module.name(call).endswith(".components.get"):
+            components[target] = None  # type: ignore[assignment]
+    submitted = any(module.name(c).endswith(("jobs.create_or_update", "jobs.begin_create_or_update")) for c in module.calls)
+    schedules = _aml_schedules(module)
+    found = []
+    for func, dec in module.decorated(_AML_PIPELINE):
+        name = None
+        if isinstance(dec, ast.Call):
+            name = module.literal(_kw(dec, "name")) or module.literal(_kw(dec, "display_name"))
+        item = Found(tool="azureml", name=str(name or func.name), path=module.path, lines=_def_span(func),
+                     launched=submitted or bool(schedules))
+        item.tasks = _function_tasks(module, func.body, components, local_components=True)
+        if schedules:
+            item.schedule, _ = schedules[0], item.triggers.add("schedule")
+        if not item.launched:
+            item.reasons.append(_AML_NEVER)
+        found.append(item)
+    return found
+
+
+def _aml_schedules(module: Module) -> list[str]:
+    """Cron/recurrence of ``JobSchedule``s this file creates (``schedules.begin_create_or_update``)."""
+    if not any(module.name(c).endswith("schedules.begin_create_or_update") for c in module.calls):
+        return []
+    out = []
+    for call in module.calls:
+        cls = module.name(call).rsplit(".", 1)[-1]
+        if cls == "CronTrigger":
+            out.append(_str_expr(module, _kw(call, "expression")) or "cron")
+        elif cls == "RecurrenceTrigger":
+            out.append(f"every {_text(_kw(call, 'interval') or ast.Constant(1), 20)} "
+                       f"{_str_expr(module, _kw(call, 'frequency')) or 'period'}")
+    return out
+
+
+def link_pipelines(ctx: ProbeContext, items: list[Found], modules: dict[str, Module]) -> None:
+    """Cross-file facts for TFX and SageMaker pipelines: the runner that runs a TFX pipeline, the
+    file that upserts/starts a SageMaker pipeline, or a CI ``run-pipeline --module-name`` for it."""
+    from ._reach import module_names  # imported here: _reach imports this module lazily too
+
+    importers: dict[str, set[str]] = {}  # module path -> paths that import it (or are it)
+    index = ctx.facts.python
+    for item in items:
+        if item.tool not in ("tfx", "sagemaker") or item.path in importers:
+            continue
+        names = module_names(item.path)
+        here = posixpath.dirname(item.path)
+        users = {item.path}
+        for path, pyfile in index.files.items():
+            for imp in pyfile.imports:
+                parts = imp.module.split(".")
+                hit = any(".".join(parts[:end]) in names for end in range(1, len(parts) + 1))
+                if hit and ("." in imp.module or posixpath.dirname(path) == here):
+                    users.add(path)
+                    break
+        importers[item.path] = users
+    ci_modules = _ci_module_names(ctx)
+    for item in items:
+        users = [m for p in sorted(importers.get(item.path, ())) if (m := _module_for(ctx, p, modules))]
+        if item.tool == "tfx":
+            runners = set().union(*(_tfx_runners(m) for m in users)) if users else set()
+            item.runner = next((r for r in _RUNNER_RANK if r in runners), None)
+            item.launched = bool(runners)
+            for m in users:
+                for cron, _ in _kfp_schedules(m):
+                    item.schedule, _ = cron, item.triggers.add("schedule")
+            if not item.launched:
+                item.reasons.append(_NO_TFX_RUNNER)
+        elif item.tool == "sagemaker":
+            for m in users:
+                launched, schedule = sm_launches(m)
+                item.launched = item.launched or launched
+                if schedule:
+                    item.schedule, _ = schedule, item.triggers.add("schedule")
+            if module_names(item.path) & ci_modules:
+                item.launched = True
+            if not item.launched:
+                item.reasons.append(SM_NEVER)
+
+
+def _module_for(ctx: ProbeContext, path: str, modules: dict[str, Module]) -> Optional[Module]:
+    """The parsed module of an indexed file (a launcher may import only the pipeline module)."""
+    if path not in modules:
+        pyfile = ctx.facts.python.files.get(path)
+        tree = _parse(ctx, pyfile) if pyfile is not None and pyfile.parsed and not pyfile.notebook else None
+        if tree is None or _is_test(path):
+            return None
+        modules[path] = Module(path, tree, False, _local_roots(ctx))
+    return modules[path]
+
+
+_RUN_PIPELINE = re.compile(r"\brun-pipeline\b.*--module-name[= ]+([\w.]+)")
+
+
+def _ci_module_names(ctx: ProbeContext) -> set[str]:
+    """Modules the SageMaker project template's ``run-pipeline --module-name X`` runs from CI."""
+    out: set[str] = set()
+    for _pipeline, job, step in ctx.facts.ci.steps():
+        if job.disabled or step.disabled:
+            continue
+        for line in step.commands():
+            match = _RUN_PIPELINE.search(line)
+            if match:
+                out.add(match.group(1))
+    return out
+
+
+# -- Azure ML pipeline and schedule YAML ------------------------------------------------------
+
+_AML_SCHEMA = "azuremlschemas.azureedge.net"
+_AML_MARKER = re.compile(r"azuremlschemas\.azureedge\.net|^type:[ \t]*pipeline\b|^create_job:", re.MULTILINE)
+
+
+def _aml_yaml_docs(ctx: ProbeContext) -> Iterator[Evidence | tuple[str, YMap]]:
+    for path in ctx.paths:
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        text = ctx.facts.text(path)
+        if text is None or not _AML_MARKER.search(text):
+            continue
+        docs = ctx.facts.yaml(path)
+        if docs is None:
+            yield ctx.unknown("orchestrator.pipeline", ctx.facts.problems.get(path, "YAML could not be read"), path=path)
+            continue
+        for doc in docs:
+            if isinstance(doc, YMap):
+                yield path, doc
+
+
+def _aml_file_ref(base: str, value: Any) -> Optional[str]:
+    if not isinstance(value, str) or value.startswith(("azureml:", "http")):
+        return None
+    value = value.removeprefix("file:")
+    return posixpath.normpath(posixpath.join(base, value)).lstrip("/")
+
+
+def _azureml_yaml(ctx: ProbeContext) -> Iterator[Evidence]:
+    pipelines: list[tuple[Found, YMap]] = []
+    schedules: dict[str, list[tuple[str, str]]] = {}  # pipeline path -> [(schedule, schedule file)]
+    for got in _aml_yaml_docs(ctx):
+        if isinstance(got, Evidence):
+            yield got
+            continue
+        path, doc = got
+        if doc.get("type") == "pipeline" and isinstance(doc.get("jobs"), YMap):
+            pipelines.append((_aml_pipeline(path, doc), doc))
+        trigger = doc.get("trigger")
+        if isinstance(trigger, dict) and "create_job" in doc:
+            create = doc.get("create_job")
+            ref = create.get("job") if isinstance(create, dict) else create
+            target = _aml_file_ref(posixpath.dirname(path), ref)
+            if target:
+                schedules.setdefault(target, []).append((_aml_trigger(trigger), path))
+    submitted = _aml_ci_files(ctx)
+    for item, _doc in pipelines:
+        for schedule, where in schedules.get(item.path, []):
+            item.schedule, _ = schedule, item.triggers.add("schedule")
+            item.launched = item.launched or where in submitted
+        item.launched = bool(item.launched) or item.path in submitted
+        if not item.launched:
+            item.reasons.append(_AML_NEVER)
+        yield _emit(ctx, item)
+
+
+def _aml_pipeline(path: str, doc: YMap) -> Found:
+    name = doc.get("display_name") or doc.get("name") or doc.get("experiment_name") or posixpath.basename(path)
+    item = Found(tool="azureml", name=str(name), path=path, lines=doc.span, launched=False)
+    jobs = doc["jobs"]
+    for key, job in list(jobs.items())[:_MAX_ITEMS]:
+        ref = job.get("component") if isinstance(job, dict) else None
+        item.tasks.append((str(key), _is_data(str(key)) or (isinstance(ref, str) and _is_data(posixpath.basename(ref)))))
+    return item
+
+
+def _aml_trigger(trigger: dict[str, Any]) -> str:
+    if trigger.get("type") == "cron":
+        return str(trigger.get("expression") or "cron")
+    return f"every {trigger.get('interval', 1)} {trigger.get('frequency', 'period')}"
+
+
+_AZ_ML_CREATE = re.compile(r"\baz\s+ml\s+(?:job|schedule)\s+(?:create|update)\b")
+_AZ_FILE = re.compile(r"(?:--file|-f)[= ]+(\S+)")
+
+
+def _aml_ci_files(ctx: ProbeContext) -> set[str]:
+    """YAML files a live CI step submits with ``az ml job create`` / ``az ml schedule create``."""
+    def compute() -> set[str]:
+        out: set[str] = set()
+        for _pipeline, job, step in ctx.facts.ci.steps():
+            if job.disabled or step.disabled:
+                continue
+            for line in step.commands():
+                if _AZ_ML_CREATE.search(line):
+                    for ref in _AZ_FILE.findall(line):
+                        out.add(posixpath.normpath(posixpath.join(step.workdir, ref.strip("'\""))).lstrip("/"))
+        return out
+    return ctx.memo("aml_ci_files", compute)
+
+
 # -- Python driver ---------------------------------------------------------------------------
 
 _PY_ROOTS = {"airflow": _airflow, "kfp": _kfp, "prefect": _prefect, "dagster": _dagster, "metaflow": _metaflow,
-             "zenml": _zenml, "flytekit": _flyte}
+             "zenml": _zenml, "flytekit": _flyte, "tfx": _tfx, "sagemaker": _sagemaker, "azure": _azureml}
 
 
 def _parse(ctx: ProbeContext, pyfile: PyFile) -> Optional[ast.Module]:
@@ -735,6 +1351,7 @@ def _python(ctx: ProbeContext) -> Iterator[Evidence]:
     dagster_jobs: dict[str, Found] = {}
     all_found: list[Found] = []
     kfp_schedules: list[tuple[str, str]] = []  # (cron, path)
+    modules: dict[str, Module] = {}  # parsed TFX / SageMaker files, for runners and launches
     for path in sorted(index.files):
         pyfile = index.files[path]
         roots = {i.module.split(".")[0] for i in pyfile.imports}
@@ -754,6 +1371,8 @@ def _python(ctx: ProbeContext) -> Iterator[Evidence]:
             yield ctx.unknown("orchestrator.pipeline", "Python file could not be parsed", path=path)
             continue
         module = Module(path, tree, pyfile.notebook, local_roots)
+        if {"tfx", "sagemaker"} & set(wanted):
+            modules[path] = module
         if "dagster" in wanted:
             dagster_modules.append(module)
         for root in wanted:
@@ -780,11 +1399,15 @@ def _python(ctx: ProbeContext) -> Iterator[Evidence]:
             if item.path == where or len(kfp) == 1:
                 item.schedule = cron
                 item.triggers.add("schedule")
+    link_pipelines(ctx, all_found, modules)
     for item in all_found:
         yield _emit(ctx, item)
+        yield from _emit_publishes(ctx, item)
 
 
-_IMPORTS = re.compile(r"^\s*(?:import|from)\s+(?:" + "|".join(list(_PY_ROOTS) + ["kedro"]) + r")\b", re.MULTILINE)
+_IMPORTS = re.compile(r"^\s*(?:import|from)\s+(?:" + "|".join(
+    [r for r in _PY_ROOTS if r not in ("sagemaker", "azure")] + ["kedro", r"sagemaker\.workflow", r"azure\.ai\.ml"])
+    + r")\b", re.MULTILINE)
 
 
 def _local_roots(ctx: ProbeContext) -> frozenset[str]:
@@ -987,6 +1610,222 @@ def _definitions(ctx: ProbeContext) -> Iterator[Evidence]:
                 yield _emit(ctx, item)
 
 
+# -- code that pipelines run (shared with probes/_reach.py) -----------------------------------
+
+_PIPELINE_NEEDLES = imports_of("kfp", "tfx", "sagemaker.workflow", "azure.ai.ml")
+_MODULE_FILE_KWS = ("module_file", "run_fn", "preprocessing_fn", "tuner_fn", "stats_options_updater_fn")
+
+
+class _Code:
+    """Dotted module names -> repository files, and where a pipeline's steps point."""
+
+    def __init__(self, facts: Any, modules: list[str], targets: "Callable[[str, str], set[str]]"):
+        self.facts = facts
+        self.targets = targets  # (shell command, base dir) -> files it runs (probes/_reach.Resolver)
+        self.by_name: dict[str, list[str]] = {}
+        from ._reach import module_names
+        for path in modules:
+            for name in module_names(path):
+                self.by_name.setdefault(name, []).append(path)
+        self.reached: set[str] = set()
+
+    def module(self, dotted: str, importer: str) -> Optional[str]:
+        """The file ``dotted`` (or its longest importable prefix) names; a one-segment name only
+        from the importer's own directory, as sibling scripts import each other."""
+        parts = dotted.lstrip(".").split(".")
+        here = posixpath.dirname(importer)
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            for path in self.by_name.get(name, []):
+                if end > 1 or posixpath.dirname(path) == here:
+                    return path
+        return None
+
+    def function(self, module: Module, func: ast.AST) -> None:
+        """A component function runs in the pipeline: its file, and repo modules it imports inside."""
+        self.reached.add(module.path)
+        for node in ast.walk(func):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                path = self.module(name, module.path)
+                if path:
+                    self.reached.add(path)
+
+    def command(self, words: Iterable[Any], base: str) -> None:
+        """A container command/args list: the literal words joined and resolved as a shell command."""
+        text = " ".join(str(w) for w in words if isinstance(w, (str, int, float)))
+        if text:
+            self.reached |= self.targets(text, base)
+
+    def file(self, value: Optional[str], base: str) -> None:
+        if value and not re.match(r"^[a-z][a-z0-9+.-]*://", value):
+            self.reached |= self.targets(f"python {value}", base) if value.endswith(".py") else set()
+
+
+def _literal_words(module: Module, node: Optional[ast.AST]) -> list[str]:
+    out = []
+    for item in _elements(module, node) if not isinstance(node, ast.Constant) else [node]:
+        value = _str_expr(module, item)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def pipeline_reached(ctx: ProbeContext, targets: "Callable[[str, str], set[str]]") -> set[str]:
+    """Repository files that Kubeflow/Vertex, TFX, SageMaker or Azure ML pipelines run.
+
+    - KFP: ``@dsl.component`` / ``create_component_from_func`` functions used as tasks in a
+      ``@dsl.pipeline`` (their file and repo modules imported in their body), and container
+      components or ``ContainerOp``s whose ``command``/``args`` run a repo module or script, and
+      component YAML loaded with ``load_component_from_file``;
+    - TFX: ``module_file=`` / ``run_fn=`` of components in a pipeline, custom ``@component``s used;
+    - SageMaker: ``entry_point=``/``source_dir=`` of estimators and ``code=`` of processing steps in
+      a file that defines a ``Pipeline``;
+    - Azure ML: ``command(code=..., command="python ...")`` in a file that defines a ``@pipeline``.
+    """
+    index = ctx.facts.python
+    code = _Code(ctx.facts, index.modules, targets)
+    parsed: dict[str, Module] = {}
+    for path, text in ctx.facts.grep(index.modules, Needles(_PIPELINE_NEEDLES)):
+        if _is_test(path):
+            continue
+        try:
+            parsed[path] = Module(path, ast.parse(text, filename=path), local_roots=_local_roots(ctx))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    components: dict[tuple[str, str], tuple[Module, Optional[ast.AST]]] = {}
+    for module in parsed.values():
+        _kfp_components(ctx, module, code, components)
+    for module in parsed.values():
+        for func, _dec in module.decorated(_KFP_PIPELINE):
+            _kfp_pipeline_reach(module, func.body, code, components)
+        _tfx_reach(module, code, components)
+        _sm_reach(module, code)
+        _aml_reach(module, code)
+    return code.reached
+
+
+def _kfp_components(ctx: ProbeContext, module: Module, code: _Code,
+                    components: dict[tuple[str, str], tuple[Module, Optional[ast.AST]]]) -> None:
+    for func, dec in module.decorated(_KFP_COMPONENT):
+        components[(module.path, func.name)] = (module, func)
+    for name, func in tfx_custom_components(module).items():
+        components[(module.path, name)] = (module, func)
+    for target, call in _assignments(module):
+        loader = module.name(call).rsplit(".", 1)[-1]
+        if loader in ("create_component_from_func", "func_to_container_op") and call.args:
+            arg = call.args[0]
+            func = next((f for f in module.functions if isinstance(arg, ast.Name) and f.name == arg.id), None)
+            components[(module.path, target)] = (module, func)
+        elif loader == "load_component_from_file" and call.args:
+            value = _str_expr(module, call.args[0])
+            components[(module.path, target)] = (module, None)
+            if value:
+                components[(module.path, target)] = (module, ast.Constant(value=repo_path(module, value)))
+
+
+def _kfp_pipeline_reach(module: Module, body: list[ast.stmt], code: _Code,
+                        components: dict[tuple[str, str], tuple[Module, Optional[ast.AST]]]) -> None:
+    """Components a pipeline body uses as tasks (defined here or imported from the repository)."""
+    for call in _body_calls(body):
+        if module.name(call).endswith("dsl.ContainerOp"):
+            code.command(_literal_words(module, _kw(call, "command")) + _literal_words(module, _kw(call, "arguments")), "")
+            continue
+        root = _root_callee(call)
+        if root is None:
+            continue
+        key = (module.path, root)
+        if key not in components and module.is_local(root):
+            dotted = module.aliases[root]
+            owner = code.module(dotted.rsplit(".", 1)[0], module.path) if "." in dotted.strip(".") else None
+            key = (owner or "", dotted.rsplit(".", 1)[-1])
+        if key in components:
+            _component_reach(*components[key], code)
+
+
+def _component_reach(module: Module, func: Optional[ast.AST], code: _Code) -> None:
+    if isinstance(func, ast.Constant):  # a component YAML: implementation.container.command/args
+        _yaml_component_reach(module, str(func.value), code)
+    elif isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        specs = [c for c in _body_calls(func.body) if module.name(c).endswith("ContainerSpec")]
+        for spec in specs:  # a container component: the command it runs, not the function
+            code.command(_literal_words(module, _kw(spec, "command")) + _literal_words(module, _kw(spec, "args")), "")
+        if not specs:
+            code.function(module, func)
+
+
+def _yaml_component_reach(module: Module, path: str, code: _Code) -> None:
+    facts = code.facts
+    for candidate in (path, posixpath.normpath(posixpath.join(posixpath.dirname(module.path), path))):
+        if candidate not in facts.snapshot:
+            continue
+        doc = facts.yaml_doc(candidate)
+        impl = doc.get("implementation") if isinstance(doc, dict) else None
+        container = impl.get("container") if isinstance(impl, dict) else None
+        if isinstance(container, dict):
+            words = [w for key in ("command", "args") for w in (container.get(key) or []) if isinstance(w, str)]
+            code.command(words, "")
+            return
+
+
+def _tfx_reach(module: Module, code: _Code,
+               components: dict[tuple[str, str], tuple[Module, Optional[ast.AST]]]) -> None:
+    for call in tfx_pipeline_calls(module):
+        scope = _enclosing(module, call)
+        body = scope.body if scope is not None else module.tree.body
+        _kfp_pipeline_reach(module, body, code, components)  # custom @component functions used
+        for sub in _body_calls(body):
+            if tfx_class(module, sub) is None:
+                continue
+            for key in _MODULE_FILE_KWS:
+                value = _str_expr(module, _kw(sub, key))
+                if not value:
+                    continue
+                if key == "module_file":
+                    code.file(repo_path(module, value), posixpath.dirname(module.path))
+                else:  # "pkg.trainer.run_fn": the module holding the function
+                    path = code.module(value.rsplit(".", 1)[0], module.path) if "." in value else None
+                    if path:
+                        code.reached.add(path)
+
+
+_SM_ENTRY_KWS = ("entry_point", "code")
+
+
+def _sm_reach(module: Module, code: _Code) -> None:
+    if not any(module.name(c) == _SM_PIPELINE for c in module.calls):
+        return
+    base = posixpath.dirname(module.path)
+    for call in module.calls:
+        for key in _SM_ENTRY_KWS:
+            value = _str_expr(module, _kw(call, key))
+            if not value or not value.endswith(".py"):
+                continue
+            source = _str_expr(module, _kw(call, "source_dir"))
+            root = repo_path(module, source) if source else base
+            code.file(posixpath.join(root, value) if source and not posixpath.isabs(value) else repo_path(module, value),
+                      base)
+
+
+def _aml_reach(module: Module, code: _Code) -> None:
+    if not module.decorated(_AML_PIPELINE):
+        return
+    for call in module.calls:
+        if module.name(call) != "azure.ai.ml.command":
+            continue
+        command = _str_expr(module, _kw(call, "command"))
+        if command:
+            src = _str_expr(module, _kw(call, "code"))
+            base = repo_path(module, src) if src else posixpath.dirname(module.path)
+            if src and _HERE not in src:
+                base = posixpath.normpath(posixpath.join(posixpath.dirname(module.path), src))
+            code.reached |= code.targets(command, "" if base == "." else base)
+
+
 # -- CI deploys ------------------------------------------------------------------------------
 
 _DEPLOY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, re.compile(rx)) for tool, rx in (
@@ -1000,6 +1839,8 @@ _DEPLOY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, re.comp
     ("argo", r"\bargo\s+(?:cron\s+create|template\s+create|submit)\b"),
     ("metaflow", r"\bpython3?\s+\S+\.py\b.*\b(?:argo-workflows|step-functions|airflow)\s+create\b"),
     ("flyte", r"\b(?:pyflyte\s+register|flytectl\s+register)\b"),
+    ("tfx", r"\btfx\s+(?:pipeline\s+(?:create|update|compile)|run\s+create)\b"),
+    ("sagemaker", r"\brun-pipeline\b.*--module-name\b"),
 ))
 # Python scripts that compile, upload or schedule a pipeline when CI runs them
 _DEPLOY_CALLS = {
@@ -1007,7 +1848,11 @@ _DEPLOY_CALLS = {
                            r"|create_run_from_pipeline_package)$|PipelineJob.*\.(?:submit|create_schedule)$"),
     "sagemaker": re.compile(r"(?:^|\.)upsert$"),
     "prefect": re.compile(r"(?:^|\.)deploy$"),
+    "tfx": re.compile(r"DagRunner\b"),
+    "azureml": re.compile(r"(?:^|\.)(?:jobs\.(?:begin_)?create_or_update|schedules\.begin_create_or_update)$"),
 }
+_DEPLOY_ROOTS = {"kubeflow": {"kfp", "google"}, "sagemaker": {"sagemaker"}, "prefect": {"prefect"}, "tfx": {"tfx"},
+                 "azureml": {"azure"}}
 _SCRIPT = re.compile(r"\bpython[0-9.]*\s+(?:-u\s+)?(?P<script>[\w./-]+\.py)\b|\bpython[0-9.]*\s+-m\s+(?P<module>[\w.]+)")
 
 
@@ -1024,11 +1869,27 @@ def _script_tool(ctx: ProbeContext, step: "Step", command: str) -> Optional[str]
         return None
     roots = {i.module.split(".")[0] for i in pyfile.imports}
     for tool, rx in _DEPLOY_CALLS.items():
-        needs = {"kubeflow": {"kfp", "google"}, "sagemaker": {"sagemaker"}, "prefect": {"prefect"}}[tool]
-        if roots & needs and any(rx.search(c.name) for c in pyfile.calls):
+        if roots & _DEPLOY_ROOTS[tool] and any(rx.search(c.name) for c in pyfile.calls):
             if tool == "sagemaker" and not pyfile.imports_module("sagemaker.workflow"):
                 continue
+            if tool == "azureml" and not pyfile.imports_module("azure.ai.ml"):
+                continue
             return tool
+    return None
+
+
+def _aml_command_tool(ctx: ProbeContext, step: "Step", line: str) -> Optional[str]:
+    """``az ml job|schedule create --file X`` delivers a pipeline only when X is an Azure ML pipeline
+    or schedule YAML of this repository (a single command job is not a pipeline)."""
+    if not _AZ_ML_CREATE.search(line):
+        return None
+    for ref in _AZ_FILE.findall(line):
+        path = posixpath.normpath(posixpath.join(step.workdir, ref.strip("'\""))).lstrip("/")
+        if path not in ctx.facts.snapshot:
+            continue
+        for doc in ctx.facts.yaml(path) or []:
+            if isinstance(doc, dict) and (doc.get("type") == "pipeline" or "create_job" in doc):
+                return "azureml"
     return None
 
 
@@ -1036,7 +1897,8 @@ def _deploys(ctx: ProbeContext) -> Iterator[Evidence]:
     seen: set[tuple[str, str, str]] = set()
     for pipeline, job, step in ctx.facts.ci.steps():
         for line in step.commands():
-            tool = next((t for t, rx in _DEPLOY_COMMANDS if rx.search(line)), None) or _script_tool(ctx, step, line)
+            tool = (next((t for t, rx in _DEPLOY_COMMANDS if rx.search(line)), None) or _script_tool(ctx, step, line)
+                    or _aml_command_tool(ctx, step, line))
             if tool is None:
                 continue
             command = " ".join(line.split())[:200]
@@ -1079,12 +1941,14 @@ def _command_line(ctx: ProbeContext, path: str, step: "Step", command: str) -> t
 def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     yield from _python(ctx)
     yield from _definitions(ctx)
+    yield from _azureml_yaml(ctx)
     yield from _deploys(ctx)
 
 
 PROBE = Probe(
     id="orchestrators",
-    title="Orchestrated pipelines (Airflow, Kubeflow, Prefect, Dagster, Metaflow, Argo, Databricks, Kedro, ZenML, Flyte)",
+    title="Orchestrated pipelines (Airflow, Kubeflow, Prefect, Dagster, Metaflow, Argo, Databricks, Kedro, ZenML, Flyte,"
+          " TFX, SageMaker Pipelines, Azure ML)",
     patterns=(
         "**/*.yaml", "**/*.yml", "**/*pipeline*.json", "**/*_spec.json",
     ),
@@ -1092,9 +1956,11 @@ PROBE = Probe(
         Kind("orchestrator.pipeline", OrchestratorPipeline,
              "An orchestrated pipeline (DAG, flow, job, workflow) with its tasks, schedule and triggers"),
         Kind("orchestrator.deploy", OrchestratorDeploy,
-             "A CI step that deploys, compiles or uploads an orchestrated pipeline"),
+             "A CI step that deploys, compiles or uploads an orchestrated pipeline (target pipeline), or a"
+             " pipeline step that pushes or registers a model, with its gate (target model)"),
     ),
     collect=collect,
-    python_tokens=imports_of("airflow", "kfp", "prefect", "dagster", "metaflow", "zenml", "flytekit", "kedro")
-    + ("aiplatform.PipelineJob", "PipelineJobSchedule"),
+    python_tokens=imports_of("airflow", "kfp", "prefect", "dagster", "metaflow", "zenml", "flytekit", "kedro", "tfx",
+                             "sagemaker.workflow", "azure.ai.ml")
+    + ("aiplatform.PipelineJob", "PipelineJobSchedule", "DagRunner", r"\.upsert\(", "put_triggers"),
 )
