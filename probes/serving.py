@@ -80,6 +80,8 @@ class Progressive(Attributes):
     mechanism: Literal[
         "kserve_canary", "argo_rollouts_canary", "argo_rollouts_bluegreen", "flagger", "istio_weights",
         "istio_mirror", "seldon_traffic", "knative_traffic",
+        "sagemaker_canary", "sagemaker_linear", "sagemaker_rolling", "sagemaker_shadow", "sagemaker_variants",
+        "azureml_traffic", "azureml_mirror",
     ]
     name: str
     traffic_percent: Optional[int]
@@ -995,6 +997,7 @@ class _TfDir:
     first: Optional[tuple[str, int, int]] = None  # (path, start line, end line) of the first block
     module_sources: set[str] = field(default_factory=set)
     rollback: list[tuple[str, int, int, list[str]]] = field(default_factory=list)
+    progressive: list[tuple[str, int, int, str, str, Optional[int]]] = field(default_factory=list)
 
 
 def _tf_dirs(ctx: ProbeContext) -> dict[str, _TfDir]:
@@ -1024,6 +1027,10 @@ def _tf_dirs(ctx: ProbeContext) -> dict[str, _TfDir]:
                         rb_close = _block_end(text, found.end() - 1)
                         alarms = re.findall(r'alarm_name\s*=\s*"([^"]+)"', text[found.start():rb_close])
                         entry.rollback.append((path, _line_of(text, found.start()), _line_of(text, rb_close), alarms))
+                if label in ("aws_sagemaker_endpoint", "aws_sagemaker_endpoint_configuration"):
+                    for start_at, end_at, mechanism, percent in _tf_progressive(text, open_at, close):
+                        entry.progressive.append((path, _line_of(text, start_at), _line_of(text, end_at), mechanism,
+                                                  match.group(3) or label, percent))
             else:
                 source = _TF_SOURCE.search(text[open_at:close])
                 if source:
@@ -1062,6 +1069,8 @@ def _terraform(ctx: ProbeContext) -> Iterator[Evidence]:
         yield ctx.evidence("serving.iac", attrs, path=path, lines=(start, end), subject=directory)
         for rb_path, rb_start, rb_end, alarms in entry.rollback:
             yield _sagemaker_rollback(ctx, rb_path, (rb_start, rb_end), alarms)
+        for pg_path, pg_start, pg_end, mechanism, name, percent in entry.progressive:
+            yield _sagemaker_progressive(ctx, pg_path, (pg_start, pg_end), mechanism, name, percent)
 
 
 def _sagemaker_rollback(ctx: ProbeContext, path: str, lines: tuple[int, int], alarms: list[str]) -> Evidence:
@@ -1092,6 +1101,7 @@ def _cloudformation(ctx: ProbeContext) -> Iterator[Evidence]:
                            resources=sorted({t for t, _ in types})[:_MAX_ITEMS])
         yield ctx.evidence("serving.iac", attrs, path=path, lines=(1, len(lines)), subject=path)
         yield from _cfn_rollback(ctx, path, lines)
+        yield from _cfn_progressive(ctx, path, lines)
 
 
 def _cfn_environments(lines: list[str]) -> list[str]:
@@ -1203,6 +1213,362 @@ def _iac(ctx: ProbeContext) -> Iterator[Evidence]:
 
 
 # --------------------------------------------------------------------------------------------
+# SageMaker and Azure ML managed endpoints: progressive delivery, shadow, auto-rollback
+# --------------------------------------------------------------------------------------------
+
+_SM_ROUTING = {"CANARY": "sagemaker_canary", "LINEAR": "sagemaker_linear"}
+
+
+def _tf_size(block: str, key: str) -> Optional[int]:
+    """``value`` of a ``canary_size``/``linear_step_size``/``maximum_batch_size`` block in percent."""
+    found = re.search(rf"\b{key}\s*\{{([^{{}}]*)\}}", block)
+    if found and re.search(r'\btype\s*=\s*"CAPACITY_PERCENT"', found.group(1)):
+        value = re.search(r"\bvalue\s*=\s*(\d+)", found.group(1))
+        return int(value.group(1)) if value else None
+    return None
+
+
+def _tf_progressive(text: str, open_at: int, close: int) -> list[tuple[int, int, str, Optional[int]]]:
+    """(start, end offsets, mechanism, percent) of SageMaker traffic shifting in one resource block.
+
+    ``aws_sagemaker_endpoint``: a blue/green ``traffic_routing_configuration`` of type CANARY or
+    LINEAR (ALL_AT_ONCE shifts everything at once, so it is not progressive) or a
+    ``rolling_update_policy``. ``aws_sagemaker_endpoint_configuration``: shadow variants, or two or
+    more weighted production variants (an A/B split)."""
+    found: list[tuple[int, int, str, Optional[int]]] = []
+    routing = re.compile(r"\btraffic_routing_configuration\s*\{").search(text, open_at, close)
+    if routing:
+        end = _block_end(text, routing.end() - 1)
+        block = text[routing.start():end]
+        top = re.sub(r"\b(?:canary_size|linear_step_size)\s*\{[^{}]*\}", "", block)
+        kind = re.search(r'\btype\s*=\s*"(\w+)"', top)
+        mechanism = _SM_ROUTING.get(kind.group(1)) if kind else None
+        if mechanism:
+            size = _tf_size(block, "canary_size" if mechanism == "sagemaker_canary" else "linear_step_size")
+            found.append((routing.start(), end, mechanism, size))
+    rolling = re.compile(r"\brolling_update_policy\s*\{").search(text, open_at, close)
+    if rolling:
+        end = _block_end(text, rolling.end() - 1)
+        found.append((rolling.start(), end, "sagemaker_rolling", _tf_size(text[rolling.start():end], "maximum_batch_size")))
+    shadow = re.compile(r"\bshadow_production_variants\s*\{").search(text, open_at, close)
+    if shadow:
+        found.append((shadow.start(), _block_end(text, shadow.end() - 1), "sagemaker_shadow", None))
+    variants = list(re.compile(r"(?<!shadow_)\bproduction_variants\s*\{").finditer(text, open_at, close))
+    weights: list[float] = []
+    for variant in variants:
+        body = text[variant.end():_block_end(text, variant.end() - 1)]
+        weight = re.search(r"\binitial_variant_weight\s*=\s*([\d.]+)", body)
+        if weight:
+            weights.append(float(weight.group(1)))
+    if len(variants) >= 2 and len(weights) >= 2 and sum(weights) > 0 and min(weights) > 0:
+        found.append((variants[0].start(), _block_end(text, variants[-1].end() - 1), "sagemaker_variants",
+                      round(100 * min(weights) / sum(weights))))
+    return found
+
+
+def _sagemaker_progressive(ctx: ProbeContext, path: str, lines: tuple[int, int], mechanism: str, name: str,
+                           percent: Optional[int], downgrades: Iterable[str] = ()) -> Evidence:
+    reasons = list(downgrades)
+    attrs = Progressive(mechanism=mechanism, name=name, traffic_percent=percent)  # type: ignore[arg-type]
+    return ctx.evidence("serving.progressive", attrs, path=path, lines=lines, subject=f"{mechanism}/{name}",
+                        strength=Strength.mention if reasons else Strength.configured, downgrades=reasons)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _block_lines(lines: list[str], index: int) -> int:
+    """Index after the last line of the YAML/JSON block opened by the key at ``index``."""
+    indent, end = _indent(lines[index]), index + 1
+    for inner in range(index + 1, min(len(lines), index + 200)):
+        text = lines[inner]
+        if text.strip() and _indent(text) <= indent and not text.strip().startswith(("}", "]")):
+            break
+        end = inner + 1 if text.strip() else end
+    return end
+
+
+def _cfn_logical_id(lines: list[str], index: int) -> str:
+    """The resource a line belongs to: the ancestor key right under ``Resources``."""
+    indent, ancestors = _indent(lines[index]), []
+    for back in range(index - 1, -1, -1):
+        text = lines[back]
+        key = re.match(r"\s*[\"']?([\w:-]+)[\"']?\s*:", text)
+        if text.strip() and key and _indent(text) < indent:
+            ancestors.append(key.group(1))
+            indent = _indent(text)
+            if key.group(1) == "Resources":
+                return ancestors[-2] if len(ancestors) >= 2 else ""
+    return ""
+
+
+_CFN_KEY = r"\s*[\"']?{}[\"']?\s*:"
+
+
+def _cfn_scalar(lines: list[str], start: int, end: int, key: str) -> Optional[str]:
+    """The first ``Key: value`` at the shallowest indentation between ``start`` and ``end``."""
+    depth = min((_indent(line) for line in lines[start:end] if line.strip()), default=0)
+    for line in lines[start:end]:
+        found = re.match(_CFN_KEY.format(key) + r"\s*[\"']?([\w.-]+)", line)
+        if found and _indent(line) == depth:
+            return found.group(1)
+    return None
+
+
+def _cfn_size(lines: list[str], start: int, end: int, key: str) -> Optional[int]:
+    for index in range(start, end):
+        if re.match(_CFN_KEY.format(key), lines[index]):
+            stop = _block_lines(lines, index)
+            if _cfn_scalar(lines, index + 1, stop, "Type") == "CAPACITY_PERCENT":
+                value = _cfn_scalar(lines, index + 1, stop, "Value")
+                return _int(value)
+    return None
+
+
+def _cfn_progressive(ctx: ProbeContext, path: str, lines: list[str]) -> Iterator[Evidence]:
+    """SageMaker ``DeploymentConfig`` canary/linear/rolling and shadow or weighted variants."""
+    for index, line in enumerate(lines):
+        if re.match(_CFN_KEY.format("TrafficRoutingConfiguration"), line):
+            end = _block_lines(lines, index)
+            mechanism = _SM_ROUTING.get(_cfn_scalar(lines, index + 1, end, "Type") or "")
+            if mechanism:
+                size_key = "CanarySize" if mechanism == "sagemaker_canary" else "LinearStepSize"
+                yield _sagemaker_progressive(ctx, path, (index + 1, end), mechanism, _cfn_logical_id(lines, index),
+                                             _cfn_size(lines, index + 1, end, size_key))
+        elif re.match(_CFN_KEY.format("RollingUpdatePolicy"), line):
+            end = _block_lines(lines, index)
+            yield _sagemaker_progressive(ctx, path, (index + 1, end), "sagemaker_rolling", _cfn_logical_id(lines, index),
+                                         _cfn_size(lines, index + 1, end, "MaximumBatchSize"))
+        elif re.match(_CFN_KEY.format("ShadowProductionVariants"), line):
+            end = _block_lines(lines, index)
+            if any(re.search(r"VariantName", inner) for inner in lines[index + 1:end]):
+                yield _sagemaker_progressive(ctx, path, (index + 1, end), "sagemaker_shadow",
+                                             _cfn_logical_id(lines, index), None)
+        elif re.match(_CFN_KEY.format("ProductionVariants"), line):
+            end = _block_lines(lines, index)
+            weights = [float(m.group(1)) for inner in lines[index + 1:end]
+                       if (m := re.search(r"InitialVariantWeight[\"']?\s*:\s*[\"']?([\d.]+)", inner))]
+            names = [inner for inner in lines[index + 1:end] if re.search(r"VariantName", inner)]
+            if len(names) >= 2 and len(weights) >= 2 and sum(weights) > 0 and min(weights) > 0:
+                yield _sagemaker_progressive(ctx, path, (index + 1, end), "sagemaker_variants",
+                                             _cfn_logical_id(lines, index), round(100 * min(weights) / sum(weights)))
+
+
+# -- boto3 ------------------------------------------------------------------------------------
+
+_SM_CALLS = frozenset({"create_endpoint", "update_endpoint", "create_endpoint_config", "create_inference_experiment"})
+_MAX_DEPTH = 6
+
+
+class _Unresolved(str):
+    """A value the probe could not read as a literal (an expression, an unknown name)."""
+
+
+def _assignments(tree: ast.Module) -> dict[str, list[ast.Assign]]:
+    """Simple ``name = value`` assignments anywhere in the file, in source order."""
+    found: dict[str, list[ast.Assign]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found.setdefault(node.targets[0].id, []).append(node)
+    for nodes in found.values():
+        nodes.sort(key=lambda n: n.lineno)
+    return found
+
+
+def _resolve(node: ast.AST, assigns: dict[str, list[ast.Assign]], before: int,
+             depth: int = 0) -> tuple[Any, tuple[int, int]]:
+    """A literal view of ``node`` (dicts, lists, constants; names followed to their last earlier
+    assignment) and the lines it was read from."""
+    lines = (node.lineno, getattr(node, "end_lineno", None) or node.lineno) if hasattr(node, "lineno") else (before, before)
+    if depth > _MAX_DEPTH:
+        return _Unresolved("..."), lines
+    if isinstance(node, ast.Constant):
+        return node.value, lines
+    if isinstance(node, ast.Dict):
+        return {k.value: _resolve(v, assigns, before, depth + 1)[0] for k, v in zip(node.keys, node.values)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)}, lines
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_resolve(e, assigns, before, depth + 1)[0] for e in node.elts], lines
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return {k.arg: _resolve(k.value, assigns, before, depth + 1)[0] for k in node.keywords if k.arg}, lines
+    if isinstance(node, ast.Name):
+        earlier = [a for a in assigns.get(node.id, []) if a.lineno < before]
+        if earlier:
+            return _resolve(earlier[-1].value, assigns, earlier[-1].lineno, depth + 1)
+    return _Unresolved(ast.unparse(node)[:60]), lines
+
+
+def _size_percent(size: Any) -> Optional[int]:
+    if isinstance(size, dict) and size.get("Type") == "CAPACITY_PERCENT":
+        return _int(size.get("Value"))
+    return None
+
+
+def _sdk_findings(call: ast.Call, assigns: dict[str, list[ast.Assign]]) -> Iterator[tuple[str, Any, tuple[int, int]]]:
+    """("progressive", (mechanism, percent), lines) and ("rollback", alarms, lines) of one call."""
+    attr = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    kwargs = {k.arg: k.value for k in call.keywords if k.arg}
+    if attr in ("create_endpoint", "update_endpoint") and "DeploymentConfig" in kwargs:
+        config, lines = _resolve(kwargs["DeploymentConfig"], assigns, call.lineno)
+        if not isinstance(config, dict):
+            return
+        routing = _dig(config, "BlueGreenUpdatePolicy", "TrafficRoutingConfiguration")
+        mechanism = _SM_ROUTING.get(str(_dig(routing, "Type")))
+        if mechanism:
+            size = _dig(routing, "CanarySize" if mechanism == "sagemaker_canary" else "LinearStepSize")
+            yield "progressive", (mechanism, _size_percent(size)), lines
+        if isinstance(config.get("RollingUpdatePolicy"), dict):
+            yield "progressive", ("sagemaker_rolling", _size_percent(_dig(config, "RollingUpdatePolicy", "MaximumBatchSize"))), lines
+        alarms = _dig(config, "AutoRollbackConfiguration", "Alarms")
+        if isinstance(config.get("AutoRollbackConfiguration"), dict):
+            names = [str(a.get("AlarmName")) for a in alarms if isinstance(a, dict) and a.get("AlarmName")] \
+                if isinstance(alarms, list) else []
+            yield "rollback", names, lines
+    elif attr == "create_endpoint_config":
+        if "ShadowProductionVariants" in kwargs:
+            shadow, lines = _resolve(kwargs["ShadowProductionVariants"], assigns, call.lineno)
+            if isinstance(shadow, list) and shadow:
+                yield "progressive", ("sagemaker_shadow", None), lines
+        if "ProductionVariants" in kwargs:
+            variants, lines = _resolve(kwargs["ProductionVariants"], assigns, call.lineno)
+            weights = [w for v in variants if isinstance(v, dict) and isinstance(w := v.get("InitialVariantWeight"), (int, float))
+                       and not isinstance(w, bool)] if isinstance(variants, list) else []
+            if len(weights) >= 2 and sum(weights) > 0 and min(weights) > 0:
+                yield "progressive", ("sagemaker_variants", round(100 * min(weights) / sum(weights))), lines
+    elif attr == "create_inference_experiment":
+        kind, _ = _resolve(kwargs["Type"], assigns, call.lineno) if "Type" in kwargs else (None, None)
+        if kind == "ShadowMode" or "ShadowModeConfig" in kwargs:
+            node = kwargs.get("ShadowModeConfig") or call
+            yield "progressive", ("sagemaker_shadow", None), (node.lineno, getattr(node, "end_lineno", None) or node.lineno)
+
+
+def _sdk_name(call: ast.Call, assigns: dict[str, list[ast.Assign]]) -> str:
+    for key in ("EndpointName", "EndpointConfigName", "Name"):
+        for keyword in call.keywords:
+            if keyword.arg == key:
+                value, _ = _resolve(keyword.value, assigns, call.lineno)
+                return str(value)[:80] if isinstance(value, str) and not isinstance(value, _Unresolved) else ""
+    return ""
+
+
+def _sagemaker_sdk(ctx: ProbeContext) -> Iterator[Evidence]:
+    """boto3 ``create_endpoint_config``/``create_endpoint``/``update_endpoint`` with traffic shifting,
+    shadow variants or auto-rollback alarms. Dict arguments are read from the literal (or the
+    variable's last assignment in the file); nothing is evaluated."""
+    index = ctx.facts.python
+    for path in sorted(index.files):
+        pyfile = index.files[path]
+        if not pyfile.parsed or pyfile.notebook or _is_test(path):
+            continue
+        if not any(c.attr in _SM_CALLS for c in pyfile.calls):
+            continue
+        text = ctx.facts.text(path) or ""
+        if "sagemaker" not in text:
+            continue  # another service's create_endpoint (e.g. a vector DB client)
+        tree = _parse(ctx, path)
+        if tree is None:
+            continue
+        assigns = _assignments(tree)
+        calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                        and n.func.attr in _SM_CALLS), key=lambda n: (n.lineno, n.col_offset))
+        for call in calls:
+            name = _sdk_name(call, assigns)
+            for what, value, lines in _sdk_findings(call, assigns):
+                if what == "progressive":
+                    mechanism, percent = value
+                    yield _sagemaker_progressive(ctx, path, lines, mechanism, name, percent)
+                else:
+                    yield _sagemaker_rollback(ctx, path, lines, value)
+
+
+# -- Azure ML managed online endpoints ---------------------------------------------------------
+
+
+def _traffic(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): n for k, v in value.items() if (n := _int(v)) is not None}
+
+
+def _azureml_endpoints(ctx: ProbeContext) -> Iterator[Evidence]:
+    """An online endpoint YAML (CLI v2) splitting live traffic between deployments or mirroring it."""
+    for path in ctx.paths:
+        if not _YAML.search(path):
+            continue
+        text = ctx.facts.text(path)
+        if text is None or not re.search(r"^(?:traffic|mirror_traffic):", text, re.M):
+            continue
+        if "OnlineEndpoint.schema.json" not in text and not re.search(r"^auth_mode:", text, re.M):
+            continue
+        doc = ctx.facts.yaml_doc(path)
+        if not isinstance(doc, YMap):
+            if ctx.facts.yaml(path) is None:
+                yield ctx.unknown("serving.progressive", ctx.facts.problems.get(path, "malformed YAML"), path=path)
+            continue
+        name = str(doc.get("name") or posixpath.basename(path))
+        split = _traffic(doc.get("traffic"))
+        partial = [w for w in split.values() if 0 < w < 100]
+        if len([w for w in split.values() if w > 0]) >= 2 and partial:
+            yield _sagemaker_progressive(ctx, path, _key_span(doc, "traffic"), "azureml_traffic", name, min(partial))
+        mirror = [w for w in _traffic(doc.get("mirror_traffic")).values() if w > 0]
+        if mirror:
+            yield _sagemaker_progressive(ctx, path, _key_span(doc, "mirror_traffic"), "azureml_mirror", name, max(mirror))
+
+
+_AZ_UPDATE = re.compile(r"\baz\s+ml\s+online-endpoint\s+update\b")
+_AZ_FLAG = re.compile(r"--(mirror-traffic|traffic)[\s=]+(\"[^\"]*\"|'[^']*'|\S+(?:\s+[\w-]+=\d+)*)")
+_AZ_NAME = re.compile(r"(?:--name|-n)[\s=]+[\"']?([\w${}.-]+)")
+
+
+def _az_commands(lines: list[str], start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    """(first line, last line, command) of ``az ml online-endpoint update`` calls, continuations joined."""
+    index = start
+    while index < min(end, len(lines)):
+        line = lines[index]
+        if _AZ_UPDATE.search(line) and not line.lstrip().startswith("#"):
+            first, command = index, line.strip()
+            while command.endswith("\\") and index + 1 < len(lines):
+                index += 1
+                command = command[:-1].rstrip() + " " + lines[index].strip()
+            yield first + 1, index + 1, command
+        index += 1
+
+
+def _az_split(ctx: ProbeContext, path: str, first: int, last: int, command: str,
+              downgrades: list[str]) -> Iterator[Evidence]:
+    name_match = _AZ_NAME.search(command)
+    name = name_match.group(1) if name_match else ""
+    for flag, value in _AZ_FLAG.findall(command):
+        weights = [int(w) for w in re.findall(r"[\w-]+=(\d+)", value)]
+        if flag == "traffic":
+            partial = [w for w in weights if 0 < w < 100]
+            if partial and len([w for w in weights if w > 0]) >= 2:
+                yield _sagemaker_progressive(ctx, path, (first, last), "azureml_traffic", name, min(partial), downgrades)
+        elif any(w > 0 for w in weights):
+            yield _sagemaker_progressive(ctx, path, (first, last), "azureml_mirror", name, max(weights), downgrades)
+
+
+def _azureml_cli(ctx: ProbeContext) -> Iterator[Evidence]:
+    """``az ml online-endpoint update --traffic "blue=90 green=10"`` (or ``--mirror-traffic``) run by
+    CI or by a shell script in the repository; a disabled CI job or step only mentions it."""
+    for _, job, step in ctx.facts.ci.steps():
+        if not _AZ_UPDATE.search(step.run):
+            continue
+        path = step.where(job)
+        lines = ctx.facts.lines(path) or []
+        disabled = job.disabled or step.disabled
+        downgrades = [f"CI job or step disabled: {disabled}"] if disabled else []
+        for first, last, command in _az_commands(lines, step.start_line - 1, step.end_line):
+            yield from _az_split(ctx, path, first, last, command, downgrades)
+    for path in ctx.paths:
+        if path.endswith(".sh"):
+            lines = ctx.facts.lines(path) or []
+            for first, last, command in _az_commands(lines, 0, len(lines)):
+                yield from _az_split(ctx, path, first, last, command, [])
+
+
+# --------------------------------------------------------------------------------------------
 # the probe
 # --------------------------------------------------------------------------------------------
 
@@ -1216,6 +1582,9 @@ def collect(ctx: ProbeContext) -> Iterable[Evidence]:
     yield from _progressive(ctx, docs)
     yield from _auto_rollback(ctx, docs)
     yield from _iac(ctx)
+    yield from _sagemaker_sdk(ctx)
+    yield from _azureml_endpoints(ctx)
+    yield from _azureml_cli(ctx)
 
 
 PROBE = Probe(
@@ -1234,10 +1603,10 @@ PROBE = Probe(
         Kind("serving.container", ServingContainer, "A Dockerfile/Containerfile; serves_model when its command starts a model server"),
         Kind("serving.k8s_workload", K8sWorkload, "A Kubernetes workload (Deployment, StatefulSet, Rollout, InferenceService) with its probes"),
         Kind("serving.iac", ServingIac, "Infrastructure as code for serving (Helm, Kustomize, Terraform, CloudFormation, Bicep, Pulumi, CDK) with its environments"),
-        Kind("serving.progressive", Progressive, "Progressive delivery or shadow traffic (canary, blue-green, weights, mirror)"),
+        Kind("serving.progressive", Progressive, "Progressive delivery or shadow traffic (canary, blue-green, weights, mirror; SageMaker, Azure ML)"),
         Kind("serving.auto_rollback", AutoRollback, "Automated rollback on metrics or alarms (Argo analysis, Flagger, SageMaker)"),
     ),
     collect=collect,
     python_tokens=("fastapi", "flask", "Flask", "grpc", "bentoml", "ray.serve", "ray import serve", "pyfunc",
-                   "PythonModel", "torch_handler"),
+                   "PythonModel", "torch_handler", "create_endpoint", "update_endpoint", "create_inference_experiment"),
 )
