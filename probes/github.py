@@ -33,21 +33,30 @@ Kinds and strength:
   came through a merged pull request (GV-d); ``executed``.
 - ``github.codeowners_errors``: GitHub's own CODEOWNERS check; ``configured``, downgraded when
   the file has errors.
+- ``github.review_latency``: the same merged pull requests, and how long each waited for its first
+  review by a human other than its author (CO-e, CO 4.4), in weekday hours; ``executed``.
+- ``github.cross_boundary_reviews``: the latest 30 of them whose files touch both the model side
+  (training, features, pipelines) and the serving side (serving, api, deploy, infra, charts), and
+  how many were approved by owners of both sides, per this snapshot's CODEOWNERS (CO-h); team
+  owners are resolved through the team-members endpoint, asked only for the teams that matter.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+import statistics
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterator, Optional
 from urllib.parse import quote
 
 from scanner.facts.ci import Pipeline
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext, measurement
+from scanner.services import Response
 
 from ._github_api import SERVICE, GitHub, Unavailable
 from ._github_cron import interval_minutes
+from ._repo_owners import Rule, parse_codeowners
 from .ci import invocations, test_runner, training_command
 
 WINDOW_EVENTS = timedelta(days=90)
@@ -58,13 +67,19 @@ RUNS_PER_WORKFLOW = 100
 MAX_PRS = 50
 PR_PAGES = 3
 MAX_COMMITS = 20
+MAX_FILE_LOOKUPS = 30  # merged pull requests whose changed files are listed (newest first)
+FILES_PER_PR = 100  # one page of a pull request's files: enough to see both sides of a boundary
+MAX_TEAM_LOOKUPS = 8  # owner teams whose members are listed
+MAX_SPAN_DAYS = 400  # a wait longer than this is counted as this long
+WORKING_DAY_HOURS = 24.0  # weekday hours in "within a working day" (the rule's threshold may differ)
 MAX_PROD_ENVIRONMENTS = 3
 MAX_DEPLOYMENTS = 60
 MAX_STATUS_LOOKUPS = 30
 CODEOWNERS_ORDER = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # the first one GitHub reads
 # Facts with no trace in the repository: without the API they are unknown, never absent (a
 # workflow, an environment or a deployment has a repository-side counterpart the rules fall back to)
-GITHUB_ONLY = ("github.branch_rules", "github.review_practice", "github.commits_via_pr")
+GITHUB_ONLY = ("github.branch_rules", "github.review_practice", "github.commits_via_pr", "github.review_latency",
+               "github.cross_boundary_reviews")
 _PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd|live)(?:$|[^a-z0-9])", re.IGNORECASE)
 
 
@@ -133,6 +148,31 @@ class GithubCodeownersErrors(Attributes):
     errors: int
 
 
+class GithubReviewLatency(Attributes):
+    """Time from opening to the first review by a human non-author, on the merged pull requests of
+    ``github.review_practice``. A pull request merged without such a review waits forever: it
+    counts, so a team that rarely reviews cannot get a fast median from its few reviewed PRs."""
+
+    merged_prs: int = measurement()
+    reviewed: int = measurement()  # ... that got a first review from a human other than the author
+    within_day: int = measurement()  # ... within WORKING_DAY_HOURS weekday hours
+    median_weekday_hours: Optional[float] = measurement()  # None: no PRs, or most never reviewed
+    window: int  # at most this many recent merged pull requests
+
+
+class GithubCrossBoundaryReviews(Attributes):
+    """Merged pull requests whose files cross the model/serving boundary (CO-h), and how many were
+    approved by owners of both sides (two different approvers, two different owner groups)."""
+
+    examined: int = measurement()  # merged pull requests whose files were listed
+    crossing: int = measurement()  # ... touching both the model and the serving side
+    both_sides: int = measurement()  # ... approved by an owner of each side
+    unresolved: int = measurement()  # ... whose owner teams' members could not be read
+    share: float = measurement()  # both_sides / (crossing - unresolved); 0.0 when none
+    codeowners: Optional[str]  # the CODEOWNERS file the owners come from; None: no owners known
+    window: int
+
+
 KINDS = (
     Kind("github.workflow", GithubWorkflow, "A workflow's state and recent runs on GitHub (MD-b, freshness, dead config)"),
     Kind("github.branch_rules", GithubBranchRules, "Rules enforced on the default branch: rulesets or classic protection (GV-e, CO-g)"),
@@ -141,6 +181,8 @@ KINDS = (
     Kind("github.review_practice", GithubReviewPractice, "Share of merged pull requests approved by a non-author (GV-d, CO-e)"),
     Kind("github.commits_via_pr", GithubCommitsViaPr, "Share of default-branch commits that came through a pull request (GV-d, CO-e)"),
     Kind("github.codeowners_errors", GithubCodeownersErrors, "GitHub's syntax check of CODEOWNERS (CO-f)"),
+    Kind("github.review_latency", GithubReviewLatency, "Time merged pull requests waited for a first human review, in weekday hours (CO-e)"),
+    Kind("github.cross_boundary_reviews", GithubCrossBoundaryReviews, "Pull requests crossing the model/serving boundary approved by owners of both sides (CO-h)"),
 )
 
 
@@ -189,6 +231,12 @@ class Scan:
         self.now = now
         self.base = gh.base
         self.branch: Optional[str] = None
+        # merged human pull requests into the default branch, newest first, and their reviews:
+        # read once by the review-practice section, reused by the latency and boundary sections
+        self.merged: list[dict] = []
+        self.reviews: dict[Any, list[dict]] = {}
+        self.pulls_cite: Optional[Response] = None
+        self.pulls_failed: Optional[Unavailable] = None
 
     def unknown(self, kind: str, exc: Unavailable, subject: str = "") -> Evidence:
         return self.ctx.unknown(kind, exc.reason, subject=subject, service=SERVICE, endpoint=exc.endpoint)
@@ -224,6 +272,8 @@ def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     yield from _environments(scan)
     yield from _review_practice(scan)
     yield from _commits_via_pr(scan)
+    yield from _review_latency(scan)
+    yield from _cross_boundary_reviews(scan)
 
 
 def _kinds_to_observe(ctx: ProbeContext) -> list[str]:
@@ -622,22 +672,36 @@ def _review_practice(scan: Scan) -> Iterator[Evidence]:
             if len(merged) >= MAX_PRS:
                 break
         merged = merged[:MAX_PRS]
-        reviewed = sum(1 for pr in merged if _approved_by_other(scan, pr))
+        reviewed = sum(1 for pr in merged if _approvers(scan, pr))
     except Unavailable as exc:
+        scan.pulls_failed = exc
         yield scan.unknown(kind, exc)
         return
     assert first is not None
+    scan.merged, scan.pulls_cite = merged, first
     attrs = GithubReviewPractice(merged_prs=len(merged), reviewed_by_other=reviewed,
                                  share=round(reviewed / len(merged), 4) if merged else 0.0, window=MAX_PRS)
     yield scan.ctx.service_evidence(kind, attrs, service=SERVICE, response=first, strength=Strength.executed)
 
 
-def _approved_by_other(scan: Scan, pr: dict) -> bool:
+def _reviews(scan: Scan, pr: dict) -> list[dict]:
+    """The pull request's reviews, oldest first (one page of 100: the first review is on it)."""
+    number = pr.get("number")
+    if number not in scan.reviews:
+        reviews, _ = scan.gh.items(f"{scan.base}/pulls/{number}/reviews", {"per_page": 100}, max_pages=1, limit=100)
+        scan.reviews[number] = reviews
+    return scan.reviews[number]
+
+
+def _approvers(scan: Scan, pr: dict) -> set[str]:
+    """Logins of the humans other than the author who approved."""
     author = login(pr.get("user"))
-    reviews, _ = scan.gh.items(f"{scan.base}/pulls/{pr.get('number')}/reviews", {"per_page": 100}, max_pages=1,
-                               limit=100)
-    return any(r.get("state") == "APPROVED" and login(r.get("user")) not in (None, author) and not is_bot(r.get("user"))
-               for r in reviews)
+    found = set()
+    for review in _reviews(scan, pr):
+        name = login(review.get("user"))
+        if review.get("state") == "APPROVED" and name not in (None, author) and not is_bot(review.get("user")):
+            found.add(str(name))
+    return found
 
 
 def _commits_via_pr(scan: Scan) -> Iterator[Evidence]:
@@ -664,6 +728,229 @@ def _commits_via_pr(scan: Scan) -> Iterator[Evidence]:
                                share=round(via / len(human), 4) if human else 0.0, window_days=WINDOW_COMMITS.days)
     yield scan.ctx.service_evidence(kind, attrs, service=SERVICE, response=response, subject=scan.branch,
                                     strength=Strength.executed)
+
+
+# -- review latency (CO-e, CO 4.4) ------------------------------------------------------------
+
+
+def _review_latency(scan: Scan) -> Iterator[Evidence]:
+    """The merged pull requests' waits for a first review; their reviews are already read."""
+    kind = "github.review_latency"
+    if scan.pulls_failed is not None:
+        yield scan.unknown(kind, scan.pulls_failed)
+        return
+    if scan.pulls_cite is None:
+        return
+    try:
+        waits = [_first_review_wait(scan, pr) for pr in scan.merged]
+    except Unavailable as exc:
+        yield scan.unknown(kind, exc)
+        return
+    known = [w for w in waits if w is not None]
+    median: Optional[float] = None
+    if waits:
+        middle = statistics.median([w if w is not None else float("inf") for w in waits])
+        median = round(middle, 2) if middle != float("inf") else None
+    attrs = GithubReviewLatency(merged_prs=len(waits), reviewed=len(known),
+                                within_day=sum(1 for w in known if w <= WORKING_DAY_HOURS),
+                                median_weekday_hours=median, window=MAX_PRS)
+    yield scan.ctx.service_evidence(kind, attrs, service=SERVICE, response=scan.pulls_cite, strength=Strength.executed)
+
+
+def _first_review_wait(scan: Scan, pr: dict) -> Optional[float]:
+    """Weekday hours from opening to the first submitted review (any verdict, comments included)
+    by a human other than the author; None when there was none. Opening is ``created_at``: a
+    pull request opened as a draft is counted from then (the list does not say when it was
+    marked ready, and asking each one's timeline would cost a request per pull request)."""
+    opened = parse_time(pr.get("created_at"))
+    author = login(pr.get("user"))
+    times = [parse_time(r.get("submitted_at")) for r in _reviews(scan, pr)
+             if r.get("state") != "PENDING" and login(r.get("user")) not in (None, author)
+             and not is_bot(r.get("user"))]
+    submitted = [t for t in times if t is not None]
+    if opened is None or not submitted:
+        return None
+    return weekday_hours(opened, min(submitted))
+
+
+def weekday_hours(start: datetime, end: datetime) -> float:
+    """Hours between two instants that fall on Monday to Friday (UTC: the team's time zone is not
+    known). A Friday-evening pull request reviewed on Monday morning waited a few hours, not three
+    days. Waits beyond ``MAX_SPAN_DAYS`` are cut there (far beyond any threshold anyway)."""
+    total = 0.0
+    cursor = start.astimezone(timezone.utc)
+    end = end.astimezone(timezone.utc)
+    for _ in range(MAX_SPAN_DAYS):
+        if cursor >= end:
+            break
+        midnight = datetime.combine(cursor.date() + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        stop = min(midnight, end)
+        if cursor.weekday() < 5:
+            total += (stop - cursor).total_seconds()
+        cursor = stop
+    return round(total / 3600, 2)
+
+
+# -- reviews across the model/serving boundary (CO-h, CO 3.2) ---------------------------------
+
+_TEST_DIRS = frozenset({"tests", "test", "testing", "__tests__"})
+_SERVING_DIRS = frozenset({
+    "serving", "serve", "server", "inference", "api", "app", "deploy", "deployment", "deployments", "infra",
+    "infrastructure", "charts", "helm", "k8s", "kubernetes", "manifests", "terraform", "docker", "service",
+    "services", "endpoints",
+})
+_MODEL_DIRS = frozenset({
+    "training", "train", "models", "model", "features", "feature_engineering", "feature_store", "pipelines",
+    "pipeline", "notebooks", "experiments", "modeling", "modelling", "ml",
+})
+_SERVING_FILE = re.compile(
+    r"^Dockerfile(?:\..*)?$|^docker-compose[^/]*\.ya?ml$|\.tf$|^bentofile\.yaml$|^Chart\.yaml$|"
+    r"^(?:serve|serving|server|app|api|predictor|inference|handler)(?:[_.-][^/]*)?\.py$", re.IGNORECASE)
+_MODEL_FILE = re.compile(
+    r"^(?:train|training|fit|tune|tuning|evaluate|evaluation|features?|preprocess(?:ing)?|model)"
+    r"(?:[_.-][^/]*)?\.(?:py|ipynb|ya?ml|json|toml)$|^(?:dvc\.yaml|dvc\.lock|params\.ya?ml|MLproject)$|\.dvc$",
+    re.IGNORECASE)
+
+
+def path_side(path: str) -> Optional[str]:
+    """``model`` (training, features, pipelines), ``serving`` (serving code, APIs, deployment and
+    infrastructure) or None. A directory decides before a file name (``serving/model.py`` is
+    serving); tests belong to neither side."""
+    parts = path.split("/")
+    dirs = {part.lower() for part in parts[:-1]}
+    if dirs & _TEST_DIRS:
+        return None
+    if dirs & _SERVING_DIRS:
+        return "serving"
+    if dirs & _MODEL_DIRS:
+        return "model"
+    if _SERVING_FILE.search(parts[-1]):
+        return "serving"
+    if _MODEL_FILE.search(parts[-1]):
+        return "model"
+    return None
+
+
+def owners_of(rules: list[Rule], path: str) -> tuple[str, ...]:
+    """CODEOWNERS semantics: the last matching pattern decides (an owner-less one un-owns)."""
+    found: tuple[str, ...] = ()
+    for rule in rules:
+        if rule.regex is not None and rule.regex.match(path):
+            found = rule.owners
+    return found
+
+
+class _Teams:
+    """Members of owner teams (``GET /orgs/{org}/teams/{slug}/members``), read once per team and
+    only when an approval needs it. A refusal (the token lacks organisation read) leaves the team
+    unresolved; a stop (rate limit, budget, rejected token) ends the section."""
+
+    def __init__(self, scan: Scan):
+        self.scan = scan
+        self.known: dict[str, Optional[frozenset[str]]] = {}
+        self.failure: Optional[Unavailable] = None
+
+    def members(self, owner: str) -> Optional[frozenset[str]]:
+        name = owner.lstrip("@").lower()
+        if "@" in owner.lstrip("@"):
+            return None  # an e-mail owner: GitHub maps it to an account we cannot see
+        if "/" not in name:
+            return frozenset({name})
+        if name not in self.known:
+            self.known[name] = self._lookup(name)
+        return self.known[name]
+
+    def _lookup(self, name: str) -> Optional[frozenset[str]]:
+        org, _, slug = name.partition("/")
+        path = f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/members"
+        lookups = sum(1 for key in self.known if "/" in key)
+        if lookups >= MAX_TEAM_LOOKUPS:
+            self.failure = self.failure or Unavailable(f"more than {MAX_TEAM_LOOKUPS} owner teams", path)
+            return None
+        try:
+            people, _ = self.scan.gh.items(path, {"per_page": 100}, max_pages=3, limit=300)
+        except Unavailable as exc:
+            if self.scan.gh.stopped:
+                raise
+            self.failure = self.failure or exc
+            return None
+        return frozenset(str(p["login"]).lower() for p in people if p.get("login"))
+
+
+def _both_sides(approvers: set[str], model: set[str], serving: set[str], teams: _Teams) -> Optional[bool]:
+    """True when two different approvers own, through two different owner groups, a model-side
+    and a serving-side file; None when an unreadable team could have made it true."""
+    if len(approvers) < 2 or not model or not serving:
+        return False
+    groups: dict[str, set[str]] = {a: set() for a in approvers}
+    unresolved = False
+    for owner in sorted(model | serving):
+        members = teams.members(owner)
+        if members is None:
+            unresolved = True
+            continue
+        for approver in approvers:
+            if approver.lower() in members:
+                groups[approver].add(owner)
+    for first in sorted(approvers):
+        for second in sorted(approvers):
+            if first != second and any(m != s for m in groups[first] & model for s in groups[second] & serving):
+                return True
+    return None if unresolved else False
+
+
+def _cross_boundary_reviews(scan: Scan) -> Iterator[Evidence]:
+    kind = "github.cross_boundary_reviews"
+    if scan.pulls_failed is not None:
+        yield scan.unknown(kind, scan.pulls_failed)
+        return
+    if scan.pulls_cite is None:
+        return
+    location = _codeowners_path(scan.ctx)
+    rules: list[Rule] = []
+    if location is not None:
+        lines = scan.ctx.facts.lines(location)
+        if lines is None:
+            reason = scan.ctx.facts.problems.get(location, "unreadable")
+            yield scan.ctx.unknown(kind, f"CODEOWNERS could not be read: {reason}", path=location)
+            return
+        rules = parse_codeowners(lines).rules
+    teams = _Teams(scan)
+    chosen = scan.merged[:MAX_FILE_LOOKUPS]
+    crossing = both = unresolved = 0
+    try:
+        for pr in chosen:
+            files, _ = scan.gh.items(f"{scan.base}/pulls/{pr.get('number')}/files", {"per_page": FILES_PER_PR},
+                                     max_pages=1, limit=FILES_PER_PR)
+            owners: dict[str, set[str]] = {"model": set(), "serving": set()}
+            touched: set[str] = set()
+            for entry in files:
+                for name in (entry.get("filename"), entry.get("previous_filename")):
+                    side = path_side(name) if isinstance(name, str) else None
+                    if side is not None:
+                        touched.add(side)
+                        owners[side].update(owners_of(rules, name))
+            if len(touched) < 2:
+                continue
+            crossing += 1
+            verdict = _both_sides(_approvers(scan, pr), owners["model"], owners["serving"], teams)
+            unresolved += verdict is None
+            both += verdict is True
+    except Unavailable as exc:
+        yield scan.unknown(kind, exc)
+        return
+    if crossing and unresolved == crossing:  # nothing decided: not verifiable rather than 0%
+        if teams.failure is not None:
+            reason, endpoint = f"owner teams could not be resolved: {teams.failure.reason}", teams.failure.endpoint
+        else:
+            reason, endpoint = "owners are e-mail addresses, which cannot be matched to reviewers", None
+        yield scan.ctx.unknown(kind, reason, service=SERVICE, endpoint=endpoint or scan.pulls_cite.endpoint)
+        return
+    decided = crossing - unresolved
+    attrs = GithubCrossBoundaryReviews(examined=len(chosen), crossing=crossing, both_sides=both, unresolved=unresolved,
+                                       share=round(both / decided, 4) if decided else 0.0,
+                                       codeowners=location if rules else None, window=MAX_FILE_LOOKUPS)
+    yield scan.ctx.service_evidence(kind, attrs, service=SERVICE, response=scan.pulls_cite, strength=Strength.executed)
 
 
 PROBE = Probe(

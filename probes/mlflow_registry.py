@@ -11,7 +11,20 @@ The repo-side ``mlflow`` probe says what the code *means* to do; this probe asks
   history, and logged a dataset with a digest (ET-g, ET-h), and came from automation (ET-l);
 * ``mlflow.server.staleness`` / ``mlflow.server.deploy_frequency``: age of the production version
   and registration cadence, measured against the scan time, never the wall clock;
-* ``mlflow.server.runs``: experiments, runs, recency, distinct users, automated runs (ET-f/l).
+* ``mlflow.server.runs``: experiments, runs, recency, distinct users, automated runs (ET-f/l), and
+  how many people share one experiment (CO-j);
+* ``mlflow.server.promotion``: one per production version, its audit record (GV-m, MD-t): the
+  run, its commit in this repository, its dataset input (digest, source: DM 4.3), the version's
+  description (why), an approver tag (who) and a CI run id among its tags (promoted by a job);
+* ``mlflow.server.model_card``: whether this repository's model card is current for the
+  production version (GV 3.4): it names the version, or was committed after the version was
+  created.
+
+What the registry cannot show: *who set* an alias or stage (OSS MLflow keeps no alias history or
+actor), past promotions (only the versions holding a marker now), and whether promotion *could*
+happen without the metadata (no pre-promotion hook: webhooks fire after the write; permissions
+are not listable). The audit record is therefore read from what the promoting job writes on the
+version: tags and description.
 
 Where the store is read from:
 
@@ -121,6 +134,46 @@ class RunActivity(Attributes):
     automated_runs: int = measurement()  # source type JOB/PROJECT, a CI run id tag, a Databricks job
     last_run: Optional[str] = measurement(default=None)  # ISO date (UTC) of the latest run start
     complete: bool = measurement(default=True)
+    # CO-j, over runs started in the last 180 days: distinct users, and people (CI and service
+    # accounts excluded) who logged to one same experiment
+    recent_users_180d: int = measurement(default=0)
+    max_humans_per_experiment: int = measurement(default=0)
+    shared_experiments: int = measurement(default=0)  # experiments with runs of >= 2 people
+
+
+class Promotion(Attributes):
+    """A version holding a production marker now, and the audit record the registry keeps of it."""
+
+    model: str
+    version: str
+    markers: list[str]  # the production aliases / stage holding it, sorted
+    run: bool  # its source run exists
+    commit_in_history: bool  # ... and ran from a commit of this repository
+    data_digest: bool  # ... and logged a dataset input with a digest (or a data-hash tag/param)
+    dataset_input: bool  # ... a logged dataset input (``inputs.dataset_inputs``) with a digest
+    dataset_source: bool  # ... that also records where the data came from (DM 4.3)
+    described: bool  # the version's own description: why it was built or promoted
+    approval: bool  # an approval record among the version's tags (an approver, or a positive status)
+    approver: bool  # a tag naming who approved or promoted it
+    promoted_by_ci: bool  # a CI run id among the version's tags: a job wrote them (MD-t)
+    audit_complete: bool  # run, commit in history, data digest, description and approver (GV-m)
+    missing: list[str]  # what the audit record lacks, sorted
+    history_checked: bool = True  # False: no git history to cross-check the commit against
+    created: Optional[str] = measurement(default=None)  # ISO date (UTC) the version was created
+
+
+class ModelCardSync(Attributes):
+    """The production version against the model card committed in this repository (GV 3.4)."""
+
+    model: str
+    version: str
+    card: Optional[str]  # the card taken as this model's; None: no card in the repository is
+    names_version: bool  # the card names the version (``models:/m/3``, "model version: 3")
+    updated_after_version: bool  # the card's last commit is at or after the version's creation
+    current: bool  # either of the two
+    history_checked: bool = True
+    card_updated: Optional[str] = measurement(default=None)  # ISO date of the card's last commit
+    version_created: Optional[str] = measurement(default=None)
 
 
 # -- limits and vocabulary ----------------------------------------------------------------------
@@ -160,22 +213,47 @@ _CI_TAG = re.compile(
     re.IGNORECASE,
 )
 _DATA_HASH = re.compile(r"(?:dvc|data(?:set)?)[._-]?(?:md5|hash|digest|rev|version)$", re.IGNORECASE)
+# Audit tags on a model version: who approved or promoted it, or an approval status.
+_APPROVER_KEY = re.compile(
+    r"^(?:approved[_-]?by|approvers?|reviewed[_-]?by|reviewers?|signed[_-]?off[_-]?by|sign[_-]?off[_-]?by|"
+    r"promoted[_-]?by|validated[_-]?by)$", re.IGNORECASE)
+_APPROVAL_KEY = re.compile(
+    r"^(?:(?:model[_-]?)?(?:approval|validation|review)[_-]?status|approval|approved|sign[_-]?off|signoff)$",
+    re.IGNORECASE)
+_POSITIVE = frozenset({"approved", "passed", "pass", "true", "yes", "ok", "validated", "accepted", "signed_off",
+                       "signed-off", "signed off"})
+_BLANK = frozenset({"", "none", "null", "n/a", "na", "-", "tbd", "todo", "pending", "unknown", "false", "no"})
+# Users that are automation, not people (CO-j counts people): bots, CI and service accounts,
+# Databricks service principals (application ids).
+_SERVICE_USER = re.compile(
+    r"\[bot\]$|^(?:github-actions|gitlab-ci|gitlab-runner|jenkins|buildkite|circleci|azure-?pipelines|"
+    r"runner|root|airflow|ci|cd|bot|robot|automation)$|^(?:svc|sa|ci|bot)[-_.]|"
+    r"[-_.](?:bot|ci|svc|sa|service|automation|robot|runner)$|service[-_.]?principal|"
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+# A model card committed to the repository (same file names the model_card probe reads)
+_CARD = re.compile(r"(?:^|/)(?:model[_-]?card[^/]*|modelcard[^/]*)\.(?:md|json)$", re.IGNORECASE)
+_CARD_CONTEXT = re.compile(r"model|regist|production|champion|serving|deployed|release", re.IGNORECASE)
+MAX_CARD_LINES = 5000
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 _LFS = b"version https://git-lfs"
 
 REGISTRY_KINDS = (
     "mlflow.server.registry", "mlflow.server.production_marker", "mlflow.server.lineage",
     "mlflow.server.recent_lineage", "mlflow.server.staleness", "mlflow.server.deploy_frequency",
+    "mlflow.server.promotion", "mlflow.server.model_card",
 )
 RUN_KINDS = ("mlflow.server.runs",)
 
-PATTERNS = (
+STORE_PATTERNS = (
     "**/mlruns/**/meta.yaml",
     "**/mlruns/**/tags/*",
     "**/mlruns/**/aliases/*",
     "**/mlflow*.db",
     "**/mlruns*.db",
 )
+_MODEL, _CARD_WORD = "[Mm][Oo][Dd][Ee][Ll]", "[Cc][Aa][Rr][Dd]"
+CARD_PATTERNS = tuple(f"**/*{_MODEL}{sep}{_CARD_WORD}*.{ext}" for sep in ("[_-]", "") for ext in ("md", "json"))
+PATTERNS = STORE_PATTERNS + CARD_PATTERNS
 
 
 # -- what a store yields, whatever it is --------------------------------------------------------
@@ -211,6 +289,9 @@ class Version:
     run_id: str = ""
     described: bool = False
     owner: bool = False
+    approval: bool = False  # an approval record among its tags
+    approver: bool = False  # a tag naming who approved or promoted it
+    ci: bool = False  # a CI run id among its tags
 
 
 @dataclass
@@ -226,9 +307,12 @@ class RunFacts:
 
     commit: str = ""
     automated: bool = False
-    dataset: bool = False
+    dataset: bool = False  # a dataset input with a digest, or a data-hash tag/param
     user: str = ""
     start: Optional[int] = None
+    dataset_input: bool = False  # a logged dataset input with a digest
+    dataset_source: bool = False  # ... whose dataset records its source
+    experiment: str = ""
 
 
 @dataclass
@@ -240,6 +324,9 @@ class RunStats:
     automated: int
     last: Optional[int]
     complete: bool = True
+    recent_users: int = 0
+    max_humans: int = 0
+    shared: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,8 +339,10 @@ Cite = Union[Response, RepoCite]
 
 
 def run_facts(tags: dict[str, str], *, source_type: str = "", user: str = "", start: Optional[int] = None,
-              dataset: bool = False, params: Optional[dict[str, str]] = None) -> RunFacts:
-    """One run, from its tags: ``mlflow.source.type`` JOB/PROJECT or a CI id tag means automation."""
+              dataset: bool = False, params: Optional[dict[str, str]] = None, dataset_source: bool = False,
+              experiment: str = "") -> RunFacts:
+    """One run, from its tags: ``mlflow.source.type`` JOB/PROJECT or a CI id tag means automation.
+    ``dataset``: a logged dataset input with a digest; ``dataset_source``: one that names its source."""
     kind = (tags.get("mlflow.source.type") or source_type or "").upper()
     automated = kind in AUTOMATED_SOURCES or any(_CI_TAG.search(k) for k in tags)
     data_hash = any(_DATA_HASH.search(k) and v for k, v in {**(params or {}), **tags}.items())
@@ -263,7 +352,31 @@ def run_facts(tags: dict[str, str], *, source_type: str = "", user: str = "", st
         dataset=dataset or data_hash,
         user=(tags.get("mlflow.user") or user or "").strip(),
         start=start,
+        dataset_input=dataset,
+        dataset_source=dataset and dataset_source,
+        experiment=experiment,
     )
+
+
+def audit_tags(tags: dict[str, str]) -> tuple[bool, bool, bool]:
+    """(approval, approver, ci) from a version's tags. A key may be namespaced
+    (``governance.approved_by``); a blank or negative value (``pending``, ``false``) records nothing."""
+    approval = approver = ci = False
+    for key, value in tags.items():
+        name = re.split(r"[./]", key)[-1]
+        text = value.strip().lower()
+        if _APPROVER_KEY.match(name) and text not in _BLANK:
+            approval = approver = True
+        elif _APPROVAL_KEY.match(name) and text in _POSITIVE:
+            approval = True
+        if _CI_TAG.search(key) and text:
+            ci = True
+    return approval, approver, ci
+
+
+def is_person(user: str) -> bool:
+    """A user name that is not a bot, a CI runner or a service account (CO-j counts people)."""
+    return bool(user) and not _SERVICE_USER.search(user)
 
 
 def _int(value: Any) -> Optional[int]:
@@ -464,6 +577,7 @@ class RestStore:
 
 def _version(item: dict, model: str = "") -> Version:
     tags = _pairs(item.get("tags"))
+    approval, approver, ci = audit_tags(tags)
     return Version(
         model=_text(item.get("name")) or model,
         version=_text(item.get("version")),
@@ -472,6 +586,9 @@ def _version(item: dict, model: str = "") -> Version:
         run_id=_text(item.get("run_id")),
         described=bool(_text(item.get("description")).strip()),
         owner=_owner(tags),
+        approval=approval,
+        approver=approver,
+        ci=ci,
     )
 
 
@@ -479,13 +596,13 @@ def _rest_run(run: dict) -> tuple[str, RunFacts]:
     info = run.get("info") if isinstance(run.get("info"), dict) else {}
     data = run.get("data") if isinstance(run.get("data"), dict) else {}
     inputs = run.get("inputs") if isinstance(run.get("inputs"), dict) else {}
-    dataset = any(
-        isinstance(entry, dict) and isinstance(entry.get("dataset"), dict) and entry["dataset"].get("digest")
-        for entry in inputs.get("dataset_inputs") or []
-    )
+    logged = [entry["dataset"] for entry in inputs.get("dataset_inputs") or []
+              if isinstance(entry, dict) and isinstance(entry.get("dataset"), dict) and entry["dataset"].get("digest")]
     facts = run_facts(_pairs(data.get("tags")), source_type=_text(info.get("source_type")),
                       user=_text(info.get("user_id")), start=_int(info.get("start_time")),
-                      dataset=dataset, params=_pairs(data.get("params")))
+                      dataset=bool(logged), params=_pairs(data.get("params")),
+                      dataset_source=any(_text(d.get("source")).strip() for d in logged),
+                      experiment=_text(info.get("experiment_id")))
     return _text(info.get("run_id") or info.get("run_uuid")), facts
 
 
@@ -506,14 +623,22 @@ def _rest_error(exc: ServiceError, endpoint: str) -> StoreError:
 def _stats(experiments: int, runs: list[RunFacts], now: int, complete: bool) -> RunStats:
     since = now - RECENT_RUN_DAYS * DAY_MS
     starts = [r.start for r in runs if r.start is not None]
+    recent = [r for r in runs if r.start is not None and since <= r.start < now + CLOCK_SLACK_MS]
+    people: dict[str, set[str]] = defaultdict(set)  # experiment -> people with a recent run in it
+    for run in recent:
+        if is_person(run.user):
+            people[run.experiment].add(run.user)
     return RunStats(
         experiments=experiments,
         runs=len(runs),
-        recent=sum(1 for s in starts if since <= s < now + CLOCK_SLACK_MS),
+        recent=len(recent),
         users=len({r.user for r in runs if r.user}),
         automated=sum(1 for r in runs if r.automated),
         last=max(starts) if starts else None,
         complete=complete,
+        recent_users=len({r.user for r in recent if r.user}),
+        max_humans=max((len(users) for users in people.values()), default=0),
+        shared=sum(1 for users in people.values() if len(users) >= 2),
     )
 
 
@@ -673,17 +798,15 @@ class SqliteStore:
                     models[name].aliases[_text(alias)] = _text(version)
         version_tags: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
         if not self._has({"model_version_tags": OPTIONAL_SCHEMA["model_version_tags"]}):
-            owner_keys = tuple(sorted(OWNER_KEYS))
-            marks = ",".join("?" * len(owner_keys))
-            sql = f'SELECT name, version, "key", value FROM model_version_tags WHERE lower("key") IN ({marks})'
-            for name, version, key, value in self._rows("versions", sql, owner_keys):
+            sql = 'SELECT name, version, "key", value FROM model_version_tags'
+            for name, version, key, value in self._rows("versions", sql)[:MAX_SQL_ROWS]:
                 version_tags[(name, _text(version))][_text(key)] = _text(value)
         rows = self._rows("versions", "SELECT name, version, creation_time, current_stage, run_id, description "
                                       "FROM model_versions WHERE current_stage IS NULL "
                                       "OR current_stage != 'Deleted_Internal'")
         versions = [
             Version(name, _text(version), _int(created), _text(stage), _text(run_id), bool(_text(desc).strip()),
-                    _owner(version_tags[(name, _text(version))]))
+                    _owner(version_tags[(name, _text(version))]), *audit_tags(version_tags[(name, _text(version))]))
             for name, version, created, stage, run_id, desc in rows[:MAX_SQL_ROWS]
         ]
         return RegistryData(list(models.values()), versions, len(rows) <= MAX_SQL_ROWS)
@@ -691,7 +814,8 @@ class SqliteStore:
     def run_stats(self, now: int) -> RunStats:
         self._require(TRACKING_SCHEMA)
         experiments = self._rows("runs", "SELECT COUNT(*) FROM experiments WHERE lifecycle_stage = 'active'")[0][0]
-        rows = self._rows("runs", "SELECT r.run_uuid, r.user_id, r.start_time, r.source_type FROM runs r "
+        rows = self._rows("runs", "SELECT r.run_uuid, r.user_id, r.start_time, r.source_type, r.experiment_id "
+                                  "FROM runs r "
                                   "JOIN experiments e ON e.experiment_id = r.experiment_id "
                                   "WHERE r.lifecycle_stage = 'active' AND e.lifecycle_stage = 'active'")
         tags: dict[str, dict[str, str]] = defaultdict(dict)
@@ -700,8 +824,9 @@ class SqliteStore:
                'OR upper("key") GLOB \'*_ID\' OR upper("key") GLOB \'*BUILD*\' OR "key" GLOB \'mlflow.databricks.job*\'')
         for run_id, key, value in self._rows("runs", sql):
             tags[run_id][_text(key)] = _text(value)
-        seen = [run_facts(tags.get(run_id, {}), source_type=_text(source), user=_text(user), start=_int(start))
-                for run_id, user, start, source in rows[:MAX_SQL_ROWS]]
+        seen = [run_facts(tags.get(run_id, {}), source_type=_text(source), user=_text(user), start=_int(start),
+                          experiment=_text(experiment))
+                for run_id, user, start, source, experiment in rows[:MAX_SQL_ROWS]]
         return _stats(int(experiments or 0), seen, now, len(rows) <= MAX_SQL_ROWS)
 
     def run(self, run_id: str) -> Optional[RunFacts]:
@@ -711,25 +836,30 @@ class SqliteStore:
 
     def _run(self, run_id: str) -> Optional[RunFacts]:
         self._require(TRACKING_SCHEMA)
-        found = self._rows("lineage", "SELECT user_id, start_time, source_type FROM runs WHERE run_uuid = ?", (run_id,))
+        found = self._rows("lineage", "SELECT user_id, start_time, source_type, experiment_id FROM runs "
+                                      "WHERE run_uuid = ?", (run_id,))
         if not found:
             return None
-        user, start, source = found[0]
+        user, start, source, experiment = found[0]
         tags = {_text(k): _text(v) for k, v in self._rows(
             "lineage", 'SELECT "key", value FROM tags WHERE run_uuid = ? LIMIT 5000', (run_id,))}
         params: dict[str, str] = {}
         if not self._has({"params": OPTIONAL_SCHEMA["params"]}):
             params = {_text(k): _text(v) for k, v in self._rows(
                 "lineage", 'SELECT "key", value FROM params WHERE run_uuid = ? LIMIT 5000', (run_id,))}
-        dataset = False
+        dataset = sourced = False
         if not self._has({"inputs": OPTIONAL_SCHEMA["inputs"], "datasets": OPTIONAL_SCHEMA["datasets"]}):
-            dataset = bool(self._rows(
+            # the source column is optional: a store without it records digests only
+            source_column = "d.dataset_source" if "dataset_source" in self.tables["datasets"] else "''"
+            found_inputs = self._rows(
                 "lineage",
-                "SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+                f"SELECT {source_column} FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
                 "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' AND i.destination_id = ? "
-                "AND d.digest IS NOT NULL AND d.digest != '' LIMIT 1", (run_id,)))
+                "AND d.digest IS NOT NULL AND d.digest != '' LIMIT 100", (run_id,))
+            dataset = bool(found_inputs)
+            sourced = any(_text(row[0]).strip() for row in found_inputs)
         return run_facts(tags, source_type=_text(source), user=_text(user), start=_int(start), dataset=dataset,
-                         params=params)
+                         params=params, dataset_source=sourced, experiment=_text(experiment))
 
 
 # -- file stores: mlruns/ directories, committed or linked -------------------------------------------
@@ -955,6 +1085,14 @@ class FileStore:
                 return True
         return False
 
+    def _audit_files(self, files: dict[str, str]) -> dict[str, bool]:
+        """Audit tags among a version's ``tags/<key>`` files; only those keys are read."""
+        wanted = {key: self.files.text(rel) for key, rel in sorted(files.items())
+                  if _APPROVER_KEY.match(re.split(r"[./]", key)[-1]) or _APPROVAL_KEY.match(re.split(r"[./]", key)[-1])
+                  or _CI_TAG.search(key)}
+        approval, approver, ci = audit_tags(wanted)
+        return {"approval": approval, "approver": approver, "ci": ci}
+
     def registry(self) -> RegistryData:
         models: dict[str, Model] = {}
         if self.models:
@@ -984,6 +1122,7 @@ class FileStore:
                 run_id=_text(meta.get("run_id")),
                 described=bool(_text(meta.get("description")).strip()),
                 owner=self._owner_files(self.version_tags[(folder, number)]),
+                **self._audit_files(self.version_tags[(folder, number)]),
             ))
         complete = getattr(self.files, "complete", True)
         return RegistryData(list(models.values()), versions, complete)
@@ -1021,7 +1160,7 @@ class FileStore:
             tags = self._tags(run_id, {"mlflow.source.type", "mlflow.user"})
             source = RUN_SOURCE_TYPES.get(_int(meta.get("source_type")) or 0, _text(meta.get("source_type")))
             seen.append(run_facts(tags, source_type=source, user=_text(meta.get("user_id")),
-                                  start=_int(meta.get("start_time"))))
+                                  start=_int(meta.get("start_time")), experiment=exp))
         return _stats(len(active), seen, now, getattr(self.files, "complete", True))
 
     def run(self, run_id: str) -> Optional[RunFacts]:
@@ -1036,24 +1175,28 @@ class FileStore:
         exp, rel = found
         meta = self._guard(rel)
         tags = self._tags(run_id, {"mlflow.source.type", "mlflow.user", COMMIT_TAG})
-        dataset = False
+        dataset = sourced = False
         for input_rel in self.inputs.get(run_id, []):
             entry = self._guard(input_rel)
             if _text(entry.get("source_type")).upper() != "DATASET":
                 continue
             dataset_rel = self.datasets.get((exp, _text(entry.get("source_id"))))
-            if dataset_rel and _text(self._guard(dataset_rel).get("digest")):
+            meta_ds = self._guard(dataset_rel) if dataset_rel else {}
+            if _text(meta_ds.get("digest")):
                 dataset = True
-                break
+                sourced = bool(_text(meta_ds.get("source")).strip())
+                if sourced:
+                    break
         source = RUN_SOURCE_TYPES.get(_int(meta.get("source_type")) or 0, _text(meta.get("source_type")))
         return run_facts(tags, source_type=source, user=_text(meta.get("user_id")),
-                         start=_int(meta.get("start_time")), dataset=dataset)
+                         start=_int(meta.get("start_time")), dataset=dataset, dataset_source=sourced, experiment=exp)
 
 
 Store = Union[RestStore, SqliteStore, FileStore]
 
 _SERVER_ONLY_KINDS = ("mlflow.server.registry", "mlflow.server.production_marker", "mlflow.server.runs",
-                      "mlflow.server.lineage", "mlflow.server.recent_lineage")
+                      "mlflow.server.lineage", "mlflow.server.recent_lineage", "mlflow.server.promotion",
+                      "mlflow.server.model_card")
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -1083,7 +1226,7 @@ def collect(ctx: ProbeContext) -> Iterator[Evidence]:
             uri, where = declared
             link = ctx.services.link_declared(ServiceLink(
                 name="mlflow", url=uri, token=os.environ.get("MLFLOW_TRACKING_TOKEN"), source=f"declared in {where}"))
-    if link is None and not ctx.paths:
+    if link is None and not any(not _CARD.search(p) for p in ctx.paths):
         yield from _not_observable(ctx, set())
         return  # nothing linked, nothing committed: not even the clock is read
     now = _reference_time(ctx)
@@ -1284,9 +1427,13 @@ def _store_evidence(ctx: ProbeContext, store: Store, now: int) -> Iterator[Evide
         yield _emit(ctx, store, "mlflow.server.runs", RunActivity(
             store=store.kind, experiments=stats.experiments, runs=stats.runs, recent_runs_180d=stats.recent,
             users=stats.users, automated_runs=stats.automated, last_run=_date(stats.last), complete=stats.complete,
+            recent_users_180d=stats.recent_users, max_humans_per_experiment=stats.max_humans,
+            shared_experiments=stats.shared,
         ), store.cite("runs", "experiments"), subject=store.label if store.committed else "")
     if registry is not None:
         yield from _lineage_evidence(ctx, store, registry, now)
+        yield from _promotion_evidence(ctx, store, registry)
+        yield from _card_evidence(ctx, store, registry)
 
 
 def _registry_evidence(ctx: ProbeContext, store: Store, registry: RegistryData, now: int) -> Iterator[Evidence]:
@@ -1402,7 +1549,7 @@ def _lineage_evidence(ctx: ProbeContext, store: Store, registry: RegistryData, n
                     key=lambda v: (-(v.created or 0), v.model, v.version))
     if not production and not recent:
         return
-    commits = Commits(ctx) if any(v.run_id for v in registry.versions) else None
+    commits = ctx.memo("commits", lambda: Commits(ctx)) if any(v.run_id for v in registry.versions) else None
     history_checked = bool(commits and commits.available)
     if production:
         chosen = [versions[k] for k in production if k in versions][:MAX_LINEAGE_VERSIONS]
@@ -1442,6 +1589,170 @@ def _lineage_cite(store: Store) -> Cite:
     return store.cite("lineage" if isinstance(store, SqliteStore) else "registry")
 
 
+# -- promotions: the audit record of each production version (GV-m, MD-t, DM 4.3) -----------------
+
+
+def _promotion_evidence(ctx: ProbeContext, store: Store, registry: RegistryData) -> Iterator[Evidence]:
+    """One item per version holding a production marker now. The runs were looked up for lineage
+    already (cached), so this costs no request."""
+    kind = "mlflow.server.promotion"
+    versions = {(v.model, v.version): v for v in registry.versions}
+    marked: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for marker in markers_of(registry):
+        if marker.production and (marker.model, marker.version) in versions:
+            marked[(marker.model, marker.version)].append(marker.name)
+    keys = sorted(marked, key=lambda k: (k[0], _int(k[1]) or 0, k[1]))
+    if not keys:
+        return
+    commits = ctx.memo("commits", lambda: Commits(ctx)) if any(versions[k].run_id for k in keys) else None
+    history_checked = bool(commits and commits.available)
+    for key in keys[:MAX_LINEAGE_VERSIONS]:
+        version = versions[key]
+        try:
+            facts = store.run(version.run_id) if version.run_id else None
+        except StoreError as exc:
+            yield from _unknowns(ctx, (kind,), exc, path=store.path)
+            return
+        in_history = bool(facts and facts.commit and commits is not None and facts.commit in commits)
+        missing = sorted(name for name, ok in (
+            ("run", facts is not None), ("commit", in_history), ("data digest", bool(facts and facts.dataset)),
+            ("description", version.described), ("approver", version.approver),
+        ) if not ok)
+        yield _emit(ctx, store, kind, Promotion(
+            model=version.model, version=version.version, markers=sorted(set(marked[key])), run=facts is not None,
+            commit_in_history=in_history, data_digest=bool(facts and facts.dataset),
+            dataset_input=bool(facts and facts.dataset_input), dataset_source=bool(facts and facts.dataset_source),
+            described=version.described, approval=version.approval, approver=version.approver,
+            promoted_by_ci=version.ci, audit_complete=not missing, missing=missing, history_checked=history_checked,
+            created=_date(version.created),
+        ), _promotion_cite(store, version), subject=f"{version.model}:{version.version}")
+    if len(keys) > MAX_LINEAGE_VERSIONS:
+        reason = f"not checked: more than {MAX_LINEAGE_VERSIONS} production versions"
+        if store.path:
+            yield ctx.unknown(kind, reason, path=store.path, subject="overflow")
+        else:
+            yield ctx.unknown(kind, reason, service="mlflow", endpoint=getattr(store, "first_endpoint", None),
+                              subject="overflow")
+
+
+def _promotion_cite(store: Store, version: Version) -> Cite:
+    if isinstance(store, RestStore):
+        return store.cite("versions", "lineage", "runs")
+    if isinstance(store, FileStore):
+        return _version_cite(store, version)
+    return store.cite("versions", "lineage")
+
+
+# -- the model card against the production version (GV 3.4) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    path: str
+    text: str
+    updated: Optional[int]  # author time (s) of the last commit that touched it
+    versions: tuple[str, ...] = ()  # Model Card Toolkit JSON: model_details.version(.name)
+
+
+def _cards(ctx: ProbeContext) -> tuple[list[Card], dict[str, str], bool]:
+    """The repository's model cards (the files the model_card probe reads as cards), when each was
+    last committed, and the ones that could not be read."""
+    paths = [p for p in ctx.paths if _CARD.search(p)]
+    if not paths:
+        return [], {}, False
+    history = ctx.facts.history
+    last: dict[str, int] = {}
+    if history.available:
+        wanted = set(paths)
+        for commit in history.commits:  # newest first
+            for name in commit.files:
+                if name in wanted and name not in last:
+                    last[name] = commit.time
+            if len(last) == len(wanted):
+                break
+    cards, unreadable = [], {}
+    for path in paths:
+        text = ctx.facts.text(path)
+        if text is None:
+            unreadable[path] = ctx.facts.problems.get(path, "unreadable")
+        else:
+            cards.append(Card(path, text, last.get(path), _toolkit_versions(ctx, path)))
+    return cards, unreadable, history.available
+
+
+def _toolkit_versions(ctx: ProbeContext, path: str) -> tuple[str, ...]:
+    """``model_details.version`` of a Model Card Toolkit card (a string, or an object with a name)."""
+    if not path.lower().endswith(".json"):
+        return ()
+    data = ctx.facts.json(path)
+    details = data.get("model_details") if isinstance(data, dict) else None
+    version = details.get("version") if isinstance(details, dict) else None
+    if isinstance(version, dict):
+        version = version.get("name")
+    return (str(version).strip().lstrip("vV"),) if isinstance(version, (str, int)) and str(version).strip() else ()
+
+
+def _names_model(text: str, model: str) -> bool:
+    """The card names the registered model (a Unity Catalog name also by its last part)."""
+    names = {model, model.rsplit(".", 1)[-1]}
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.IGNORECASE) for n in names if n)
+
+
+def names_version(text: str, model: str, version: str) -> bool:
+    """``models:/<model>/<n>``, or "version <n>" (``v<n>``, ``version: <n>``, a table cell) on a line
+    that speaks of the model, the registry or production: "Python version 3" does not count."""
+    if f"models:/{model}/{version}" in text:
+        return True
+    mention = re.compile(rf"(?<![a-z])(?:v|version)[\s:#=|*`_\"'-]*v?{re.escape(version)}(?![\w.])",
+                         re.IGNORECASE)
+    for line in text.splitlines()[:MAX_CARD_LINES]:
+        if mention.search(line) and (_CARD_CONTEXT.search(line) or _names_model(line, model)):
+            return True
+    return False
+
+
+def _card_evidence(ctx: ProbeContext, store: Store, registry: RegistryData) -> Iterator[Evidence]:
+    kind = "mlflow.server.model_card"
+    markers = markers_of(registry)
+    versions = {(v.model, v.version): v for v in registry.versions}
+    production = sorted({m.model for m in markers if m.production})
+    if not production:
+        return
+    cards, unreadable, history_checked = _cards(ctx)
+    all_models = sorted({m.name for m in registry.models} | {v.model for v in registry.versions})
+    for model in production:
+        version = _production_version(model, markers, versions)
+        if version is None:
+            continue
+        naming = [c for c in cards if _names_model(c.text, model)]
+        if not naming and len(cards) == 1 and not unreadable and \
+                not any(_names_model(cards[0].text, other) for other in all_models if other != model):
+            naming = cards  # the repository's only card, and it names no other model
+        if not naming and unreadable:
+            path = sorted(unreadable)[0]
+            yield ctx.unknown(kind, f"model card could not be read: {unreadable[path]}", path=path, subject=model)
+            continue
+        yield _emit(ctx, store, kind, _sync(model, version, naming, history_checked), _version_cite(store, version),
+                    subject=model)
+
+
+def _sync(model: str, version: Version, cards: list[Card], history_checked: bool) -> ModelCardSync:
+    """The best of the model's cards: one current (naming the version, or committed after it)."""
+    best: Optional[tuple[Card, bool, bool]] = None
+    for card in sorted(cards, key=lambda c: c.path):
+        named = version.version in card.versions or names_version(card.text, model, version.version)
+        after = card.updated is not None and version.created is not None and card.updated * 1000 >= version.created
+        if best is None or (named or after) > (best[1] or best[2]):
+            best = (card, named, after)
+    card, named, after = best if best else (None, False, False)
+    return ModelCardSync(
+        model=model, version=version.version, card=card.path if card else None, names_version=named,
+        updated_after_version=after, current=named or after, history_checked=history_checked,
+        card_updated=_date(card.updated * 1000) if card and card.updated is not None else None,
+        version_created=_date(version.created),
+    )
+
+
 PROBE = Probe(
     id="mlflow_registry",
     title="The linked MLflow store, read-only: registry versions, aliases/stages, run lineage, run activity",
@@ -1454,6 +1765,8 @@ PROBE = Probe(
         Kind("mlflow.server.staleness", Staleness, "Days since the production version of a model was created, at scan time"),
         Kind("mlflow.server.deploy_frequency", DeployFrequency, "Versions registered per month over the last 180 days, per production model"),
         Kind("mlflow.server.runs", RunActivity, "Experiments and runs in the store: count, recency, distinct users, automated runs"),
+        Kind("mlflow.server.promotion", Promotion, "A production version's audit record: run, commit, dataset digest and source, description, approver, CI"),
+        Kind("mlflow.server.model_card", ModelCardSync, "Whether the repository's model card names the production version or was committed after it"),
     ),
     collect=collect,
     services=("mlflow",),

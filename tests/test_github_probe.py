@@ -13,6 +13,7 @@ when the API shows nothing) exactly as the proposal would make them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -28,7 +29,7 @@ import yaml
 
 import probes._github_api as github_api
 from probes._github_cron import interval_minutes
-from probes.github import PROBE
+from probes.github import GITHUB_ONLY, PROBE, path_side, weekday_hours
 from scanner.models import Outcome, Scorecard
 from scanner.registry import all_probes, kind_index
 from scanner.rulepack import default_pack_dir, load_pack
@@ -322,24 +323,36 @@ def status(sid: int, did: int, state: str, created: str) -> dict:
             "log_url": f"https://github.com/{REPO}/actions/runs/{sid}"}
 
 
-def pull(number: int, author: dict, merged: Optional[str], base: str = "main") -> dict:
+def pull(number: int, author: dict, merged: Optional[str], base: str = "main", created: Optional[str] = None) -> dict:
     return {"url": f"https://api.github.com/repos/{REPO}/pulls/{number}", "id": 9000 + number,
             "node_id": f"PR_{number}", "html_url": f"https://github.com/{REPO}/pull/{number}", "number": number,
             "state": "closed", "locked": False, "title": f"Change {number}", "user": author, "body": "",
-            "created_at": ago(days=number + 2), "updated_at": ago(days=number), "closed_at": ago(days=number),
+            "created_at": created or ago(days=number + 2), "updated_at": ago(days=number), "closed_at": ago(days=number),
             "merged_at": merged, "merge_commit_sha": f"{number:040d}", "draft": False,
             "head": {"label": f"acme:topic-{number}", "ref": f"topic-{number}", "sha": "e" * 40, "user": author},
             "base": {"label": f"acme:{base}", "ref": base, "sha": "f" * 40, "user": user("acme", "Organization", 900)},
             "author_association": "MEMBER", "auto_merge": None}
 
 
-def review(rid: int, number: int, reviewer: dict, state: str) -> dict:
+def review(rid: int, number: int, reviewer: dict, state: str, submitted: Optional[str] = None) -> dict:
     return {"id": rid, "node_id": f"PRR_{rid}", "user": reviewer, "body": "", "state": state,
             "html_url": f"https://github.com/{REPO}/pull/{number}#pullrequestreview-{rid}",
             "pull_request_url": f"https://api.github.com/repos/{REPO}/pulls/{number}",
             "_links": {"html": {"href": f"https://github.com/{REPO}/pull/{number}#pullrequestreview-{rid}"},
                        "pull_request": {"href": f"https://api.github.com/repos/{REPO}/pulls/{number}"}},
-            "submitted_at": ago(days=number), "commit_id": "e" * 40, "author_association": "MEMBER"}
+            "submitted_at": submitted or ago(days=number), "commit_id": "e" * 40, "author_association": "MEMBER"}
+
+
+def pr_file(filename: str, status: str = "modified", previous: Optional[str] = None) -> dict:
+    sha = hashlib.sha1(filename.encode()).hexdigest()
+    entry = {"sha": sha, "filename": filename, "status": status, "additions": 3, "deletions": 1, "changes": 4,
+             "blob_url": f"https://github.com/{REPO}/blob/{sha}/{filename}",
+             "raw_url": f"https://github.com/{REPO}/raw/{sha}/{filename}",
+             "contents_url": f"https://api.github.com/repos/{REPO}/contents/{filename}?ref={sha}",
+             "patch": "@@ -1,2 +1,4 @@"}
+    if previous:
+        entry["previous_filename"] = previous
+    return entry
 
 
 def commit(sha: str, author: Optional[dict], name: str, when: str) -> dict:
@@ -409,12 +422,25 @@ def healthy(fake: FakeGitHub) -> None:
     fake.json(f"{base}/deployments/500/statuses", [status(4, 500, "failure", ago(days=19)),
                                                    status(3, 500, "success", ago(days=20))])
     fake.json(f"{base}/deployments/499/statuses", [status(5, 499, "success", ago(days=120))])
-    pulls = [pull(41, ANN, ago(days=1)), pull(40, DEPENDABOT, ago(days=2)), pull(39, BO, None),
-             pull(38, BO, ago(days=4)), pull(37, CY, ago(days=5)), pull(36, ANN, ago(days=6), base="release")]
+    # NOW is a Monday noon. 41 opened Friday 10:00, first reviewed 2 h later; 38 opened Tuesday
+    # noon, reviewed 24 h later; 37 was merged with only its author's comment and a bot's approval.
+    pulls = [pull(41, ANN, ago(days=1), created=ago(days=3, hours=2)), pull(40, DEPENDABOT, ago(days=2)),
+             pull(39, BO, None), pull(38, BO, ago(days=4), created=ago(days=6)), pull(37, CY, ago(days=5)),
+             pull(36, ANN, ago(days=6), base="release")]
     fake.paged(f"{base}/pulls", pulls, cap=2, link_path=f"/repositories/{REPO_ID}/pulls")
-    fake.json(f"{base}/pulls/41/reviews", [review(1, 41, BO, "COMMENTED"), review(2, 41, BO, "APPROVED")])
-    fake.json(f"{base}/pulls/38/reviews", [review(3, 38, CY, "APPROVED")])
+    fake.json(f"{base}/pulls/41/reviews", [review(1, 41, BO, "COMMENTED", ago(days=3)),
+                                           review(2, 41, BO, "APPROVED", ago(days=2)),
+                                           review(6, 41, CY, "APPROVED", ago(days=2))])
+    fake.json(f"{base}/pulls/38/reviews", [review(3, 38, CY, "APPROVED", ago(days=5))])
     fake.json(f"{base}/pulls/37/reviews", [review(4, 37, CY, "COMMENTED"), review(5, 37, DEPENDABOT, "APPROVED")])
+    # 41 and 37 cross the model/serving boundary (src/train.py with a chart or serving code); 41
+    # was approved by Bo (ml-team owns src/) and Cy (platform owns charts/), 37 by nobody
+    fake.paged(f"{base}/pulls/41/files", [pr_file("src/train.py"), pr_file("charts/churn/values.yaml"),
+                                          pr_file("tests/test_train.py", "added")], cap=100)
+    fake.paged(f"{base}/pulls/38/files", [pr_file("src/features.py", "renamed", previous="src/feats.py")], cap=100)
+    fake.paged(f"{base}/pulls/37/files", [pr_file("serving/app.py", "added"), pr_file("src/train.py")], cap=100)
+    fake.paged("/orgs/acme/teams/ml-team/members", [ANN, BO], cap=100)
+    fake.paged("/orgs/acme/teams/platform/members", [CY], cap=100)
     commits = [commit("1" * 40, ANN, "Ann Lee", ago(days=1)), commit("2" * 40, DEPENDABOT, "dependabot[bot]", ago(days=2)),
                commit("3" * 40, BO, "Bo Chen", ago(days=4)), commit("4" * 40, None, "Cy Ortiz", ago(days=5))]
     fake.paged(f"{base}/commits", commits, cap=30)
@@ -624,7 +650,7 @@ def test_offline_makes_no_request(repo, fake, pack, env):
     card = run_scan(repo, fake, pack, offline=True)
     assert fake.requests == []
     items = [e for e in card.evidence if e.probe == "github"]
-    assert {e.kind for e in items} == {"github.branch_rules", "github.review_practice", "github.commits_via_pr"}
+    assert {e.kind for e in items} == set(GITHUB_ONLY)
     assert all(e.outcome == Outcome.unknown and e.reason == "needs the GitHub API (github offline)" for e in items)
     reason = next(c.reason for c in card.criteria if c.id == "MD-1.1")
     assert "github offline" in reason
@@ -640,8 +666,7 @@ def test_cli_offline_flag_makes_no_request(repo, fake, env):
                                        "--format", "json", "--quiet"], catch_exceptions=False)
     assert fake.requests == []
     evidence = json.loads(result.output)["evidence"]
-    assert {e["kind"] for e in evidence if e["probe"] == "github"} == {
-        "github.branch_rules", "github.review_practice", "github.commits_via_pr"}
+    assert {e["kind"] for e in evidence if e["probe"] == "github"} == set(GITHUB_ONLY)
 
 
 def test_rate_limit_makes_the_rest_unknown_quickly(repo, fake, pack, env, monkeypatch):
@@ -655,7 +680,8 @@ def test_rate_limit_makes_the_rest_unknown_quickly(repo, fake, pack, env, monkey
     assert time.monotonic() - started < 10 and slept == []
     limited = [e for e in card.evidence if e.probe == "github" and e.outcome == Outcome.unknown]
     assert {e.kind for e in limited} == {"github.workflow", "github.environment", "github.deployments",
-                                         "github.review_practice", "github.commits_via_pr"}
+                                         "github.review_practice", "github.commits_via_pr",
+                                         "github.review_latency", "github.cross_boundary_reviews"}
     assert all(e.reason == "rate-limited" for e in limited)
     assert len(github_items(card, "github.workflow", Outcome.unknown)) == 5  # one per workflow file
     env_unknown = github_items(card, "github.environment", Outcome.unknown)[""]
@@ -807,3 +833,116 @@ def test_next_link_parsing() -> None:
     assert github_api.next_link(headers) == "https://api.github.com/repositories/1/pulls?page=2"
     assert github_api.next_link({"Link": '<https://x/y?page=1>; rel="prev"'}) is None
 
+
+
+# -- review latency and reviews across the model/serving boundary (CO 3.2, CO 4.4) -----------------
+
+DANA = user("dana-wu", uid=104)
+
+
+def test_review_latency_and_cross_boundary_reviews(repo, fake, pack, env):
+    healthy(fake)
+    card = run_scan(repo, fake, pack)
+    latency = github_items(card, "github.review_latency")[""]
+    # 41: 2 h; 38: Tuesday noon to Wednesday noon, 24 h; 37: never reviewed by another human
+    assert latency.attributes == {"merged_prs": 3, "reviewed": 2, "within_day": 2, "median_weekday_hours": 24.0,
+                                  "window": 50}
+    assert latency.strength.value == "executed" and latency.citation.source == "github"
+    assert latency.citation.endpoint.startswith(f"GET /repos/{REPO}/pulls?")
+    boundary = github_items(card, "github.cross_boundary_reviews")[""]
+    # 41 (train + chart) approved by Bo (ml-team) and Cy (platform); 37 (serving + train) by nobody
+    assert boundary.attributes == {"examined": 3, "crossing": 2, "both_sides": 1, "unresolved": 0, "share": 0.5,
+                                   "codeowners": ".github/CODEOWNERS", "window": 30}
+    assert status_of(card, "CO-3.2") == "pass" and status_of(card, "CO-4.4") == "pass"
+    # least privilege: only the teams owning a crossing pull request's files were asked, once each
+    teams = [p for p in fake.paths() if p.startswith("/orgs/")]
+    assert sorted(teams) == ["/orgs/acme/teams/ml-team/members", "/orgs/acme/teams/platform/members"]
+    # reviews were read once per pull request, shared by the three review sections
+    reviews = [p for p in fake.paths() if p.endswith("/reviews")]
+    assert len(reviews) == len(set(reviews)) == 3
+
+
+def test_approvals_from_one_side_only_do_not_count(repo, fake, pack, env):
+    healthy(fake)
+    base = f"/repos/{REPO}"
+    # two approvals, both from modelling: the serving owners never looked at the chart change
+    fake.json(f"{base}/pulls/41/reviews", [review(1, 41, BO, "APPROVED", ago(days=3)),
+                                           review(2, 41, DANA, "APPROVED", ago(days=3))])
+    fake.paged("/orgs/acme/teams/ml-team/members", [ANN, BO, DANA], cap=100)
+    card = run_scan(repo, fake, pack)
+    boundary = github_items(card, "github.cross_boundary_reviews")[""]
+    assert (boundary.attributes["crossing"], boundary.attributes["both_sides"]) == (2, 0)
+    assert boundary.attributes["share"] == 0.0
+    assert status_of(card, "CO-3.2") == "fail"
+
+
+def test_unreadable_owner_teams_leave_the_boundary_unverified(repo, fake, pack, env):
+    healthy(fake)
+    base = f"/repos/{REPO}"
+    fake.json(f"{base}/pulls/37/reviews", [review(7, 37, BO, "APPROVED"), review(8, 37, DANA, "APPROVED")])
+    for team in ("ml-team", "platform"):  # a token without organisation read
+        fake.refuse(f"/orgs/acme/teams/{team}/members", 403, "Resource not accessible by integration")
+    card = run_scan(repo, fake, pack)
+    unknown = github_items(card, "github.cross_boundary_reviews", Outcome.unknown)[""]
+    assert "owner teams could not be resolved" in unknown.reason and "HTTP 403" in unknown.reason
+    assert unknown.citation.endpoint.startswith("GET /orgs/acme/teams/")
+    assert not github_items(card, "github.cross_boundary_reviews")
+    # CODEOWNERS names three groups: the practice is configured, GitHub could not prove it
+    result = next(c for c in card.criteria if c.id == "CO-3.2")
+    assert result.status == "unverified" and "github could not answer" in result.reason
+    assert github_items(card, "github.review_latency")[""].outcome == Outcome.present
+
+
+def test_slow_first_reviews_fail_the_working_day(repo, fake, pack, env):
+    healthy(fake)
+    base = f"/repos/{REPO}"
+    fake.json(f"{base}/pulls/38/reviews", [review(3, 38, CY, "APPROVED", ago(days=1))])  # Tuesday to Sunday
+    card = run_scan(repo, fake, pack)
+    latency = github_items(card, "github.review_latency")[""]
+    assert latency.attributes["median_weekday_hours"] == 84.0  # Tue 12:00 to Sat 00:00; the weekend is free
+    assert latency.attributes["within_day"] == 1
+    assert status_of(card, "CO-4.4") == "fail"
+
+
+def test_files_rate_limited_leaves_the_boundary_unknown(repo, fake, pack, env, monkeypatch):
+    healthy(fake)
+    monkeypatch.setattr(github_api, "_sleep", lambda seconds: pytest.fail("must not wait"))
+    fake.refuse(f"/repos/{REPO}/pulls/41/files", 403, "API rate limit exceeded for user ID 101.",
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3000)})
+    card = run_scan(repo, fake, pack)
+    assert github_items(card, "github.cross_boundary_reviews", Outcome.unknown)[""].reason == "rate-limited"
+    assert github_items(card, "github.review_latency")[""].attributes["median_weekday_hours"] == 24.0
+    assert fake.paths()[-1] == f"/repos/{REPO}/pulls/41/files"
+
+
+def test_no_pull_requests_and_no_link(repo, fake, pack, env):
+    bare(fake)
+    card = run_scan(repo, fake, pack)
+    boundary = github_items(card, "github.cross_boundary_reviews")[""]
+    assert boundary.attributes["crossing"] == 0  # the rubric's N/A: nothing crossed the boundary
+    assert status_of(card, "CO-3.2") == "pass"
+    assert github_items(card, "github.review_latency")[""].attributes["median_weekday_hours"] is None
+    assert status_of(card, "CO-4.4") == "fail"
+    offline = run_scan(repo, None, pack, offline=True)
+    assert status_of(offline, "CO-3.2") == "unverified"  # CODEOWNERS with three groups: configured
+    assert status_of(offline, "CO-4.4") == "unknown"  # nothing in a repository shows review speed
+
+
+def test_weekday_hours() -> None:
+    utc = timezone.utc
+    friday_5pm, monday_10am = datetime(2026, 5, 29, 17, tzinfo=utc), datetime(2026, 6, 1, 10, tzinfo=utc)
+    assert weekday_hours(friday_5pm, monday_10am) == 17.0
+    assert weekday_hours(datetime(2026, 5, 30, 9, tzinfo=utc), datetime(2026, 5, 31, 18, tzinfo=utc)) == 0.0
+    assert weekday_hours(monday_10am, friday_5pm) == 0.0  # reviewed "before" it was opened: clock skew
+    assert weekday_hours(monday_10am, monday_10am + timedelta(days=7)) == 120.0
+    assert weekday_hours(monday_10am, monday_10am + timedelta(days=3650)) <= 400 * 24  # bounded
+
+
+@pytest.mark.parametrize("path, side", [
+    ("src/train.py", "model"), ("training/pipeline.py", "model"), ("dvc.lock", "model"), ("data/raw.csv.dvc", "model"),
+    ("features/customer.py", "model"), ("serving/model.py", "serving"), ("charts/churn/values.yaml", "serving"),
+    ("Dockerfile", "serving"), ("infra/main.tf", "serving"), ("src/churn/serve.py", "serving"),
+    ("tests/test_train.py", None), ("README.md", None), ("src/churn/utils.py", None),
+])
+def test_path_side(path: str, side: Optional[str]) -> None:
+    assert path_side(path) == side

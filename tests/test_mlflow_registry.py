@@ -190,12 +190,20 @@ def seeded(mlflow_server, repo) -> dict[str, Any]:
     client.set_terminated(laptop_run)
     old_run = client.create_run(experiment, start_time=now_ms - 400 * 86_400_000, tags={"mlflow.user": "bo"}).info.run_id
     client.set_terminated(old_run)
+    # CO-j: a second person logs to the churn experiment; a third works alone on fraud
+    shared_run = client.create_run(experiment, start_time=now_ms - 86_400_000, tags={"mlflow.user": "dana"}).info.run_id
+    client.set_terminated(shared_run)
+    fraud_experiment = client.create_experiment("fraud-training")
+    client.set_terminated(client.create_run(fraud_experiment, start_time=now_ms - 2 * 86_400_000,
+                                            tags={"mlflow.user": "cy"}).info.run_id)
 
     client.create_registered_model("churn", description="Monthly churn propensity", tags={"owner": "growth-ml"})
     for _ in range(24):
         client.create_model_version("churn", f"runs:/{laptop_run}/model", run_id=laptop_run)
+    # the release job's audit record: who approved it, and the CI run that promoted it
     champion = client.create_model_version("churn", f"runs:/{ci_run}/model", run_id=ci_run,
-                                           description="Retrained on March data")
+                                           description="Retrained on March data",
+                                           tags={"approved_by": "dana", "github_run_id": "8812399001"})
     client.set_registered_model_alias("churn", "champion", champion.version)
     client.create_registered_model("fraud")
     for _ in range(5):
@@ -205,7 +213,7 @@ def seeded(mlflow_server, repo) -> dict[str, Any]:
     client.create_registered_model("scratch")
     return {
         "url": url, "db": mlflow_server["db"], "trained_at": trained_at, "champion": champion.version,
-        "fraud_production": last.version, "ci_run": ci_run,
+        "fraud_production": last.version, "ci_run": ci_run, "shared_run": shared_run,
     }
 
 
@@ -310,8 +318,26 @@ def test_registry_lineage_and_runs_from_the_server(seeded, repo, small_pages) ->
     assert recent.attributes["commit_in_history"] == 1 and recent.attributes["with_dataset"] == 1
 
     runs = one(items, "mlflow.server.runs")
-    assert runs.attributes == {"store": "rest", "experiments": 2, "runs": 3, "recent_runs_180d": 2, "users": 3,
-                               "automated_runs": 1, "last_run": runs.attributes["last_run"], "complete": True}
+    assert runs.attributes == {"store": "rest", "experiments": 3, "runs": 5, "recent_runs_180d": 4, "users": 5,
+                               "automated_runs": 1, "last_run": runs.attributes["last_run"], "complete": True,
+                               # ci-bot is automation: churn-training has two people (ann, dana), fraud one
+                               "recent_users_180d": 4, "max_humans_per_experiment": 2, "shared_experiments": 1}
+
+    champion_audit = one(items, "mlflow.server.promotion", model="churn")
+    assert champion_audit.attributes == {
+        "model": "churn", "version": seeded["champion"], "markers": ["champion"], "run": True,
+        "commit_in_history": True, "data_digest": True, "dataset_input": True, "dataset_source": True,
+        "described": True, "approval": True, "approver": True, "promoted_by_ci": True, "audit_complete": True,
+        "missing": [], "history_checked": True, "created": registry.attributes["latest_version_created"]}
+    fraud_audit = one(items, "mlflow.server.promotion", model="fraud")
+    assert fraud_audit.attributes["markers"] == ["Production"] and fraud_audit.attributes["run"] is True
+    assert fraud_audit.attributes["missing"] == ["approver", "commit", "data digest", "description"]
+    assert not fraud_audit.attributes["audit_complete"] and not fraud_audit.attributes["promoted_by_ci"]
+    assert not fraud_audit.attributes["dataset_source"]
+    # no model card in this repository: neither production version has a current card
+    for model in ("churn", "fraud"):
+        card = one(items, "mlflow.server.model_card", model=model)
+        assert card.attributes["card"] is None and card.attributes["current"] is False
 
     assert one(items, "mlflow.server.staleness", model="churn").attributes["days"] == 0
     assert one(items, "mlflow.server.staleness", model="fraud").attributes["version"] == seeded["fraud_production"]
@@ -686,3 +712,261 @@ def test_a_declared_tracking_uri_is_read_only_when_allowed(seeded, tmp_path) -> 
     assert registry.outcome == Outcome.present and registry.citation.source == "mlflow"
     offline = server_items(scan(repo, follow_declared=True, offline=True).evidence)
     assert offline and all(e.outcome == Outcome.unknown and "mlflow offline" in e.reason for e in offline)
+
+
+# -- promotions, lineage to the dataset, the model card, shared experiments ----------------------
+
+PROMOTE_PY = '''"""Release job: promote a validated version to champion, only with its audit record."""
+import os
+
+from mlflow import MlflowClient
+
+REQUIRED_TAGS = ("approved_by", "github_run_id")
+
+
+def main(version: str) -> None:
+    client = MlflowClient()
+    found = client.get_model_version("churn", version)
+    missing = [t for t in REQUIRED_TAGS if not found.tags.get(t)]
+    if missing or not found.description:
+        raise SystemExit(f"churn v{version} lacks {missing or 'a description'}")
+    client.set_registered_model_alias("churn", "champion", version)
+
+
+if __name__ == "__main__":
+    main(os.environ["MODEL_VERSION"])
+'''
+
+TRAIN_WITH_INPUTS_PY = '''"""Train the churn model on the versioned extract and register it."""
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+
+def main() -> None:
+    mlflow.set_experiment("churn-training")
+    frame = pd.read_parquet("s3://example-bucket/churn/train.parquet")
+    with mlflow.start_run():
+        mlflow.log_input(mlflow.data.from_pandas(frame, source="s3://example-bucket/churn/train.parquet"),
+                         context="training")
+        model = LogisticRegression(C=0.5).fit(frame.drop(columns="churned"), frame["churned"])
+        mlflow.log_metric("auc", 0.91)
+        mlflow.sklearn.log_model(model, "model", registered_model_name="churn")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def model_card(version: str) -> str:
+    return f"""# Model card: churn
+
+## Model details
+Logistic regression predicting monthly churn propensity, owned by the growth ML team.
+Registered model `churn`, production version: {version} (alias `champion`).
+
+## Intended use
+Ranking active subscribers for the retention campaign; not for pricing or credit decisions.
+
+## Training data
+The March extract of active subscribers (s3://example-bucket/churn/train.parquet), 7,043 rows.
+
+## Metrics
+AUC 0.91 on the April hold-out; recall at the top decile 0.62.
+
+## Ethical considerations
+Tenure and charges only; no protected attributes are used as features.
+
+## Caveats and recommendations
+Retrain monthly: the churn rate drifts with seasonal promotions.
+"""
+
+
+def release_repo(repo: Path, dest: Path, card: Optional[str], card_date: str, card_path: str = "MODEL_CARD.md") -> Path:
+    """The session repository (its history holds the champion's commit), plus a release job, serving
+    files, and a model card committed at ``card_date``."""
+    from tests.gitrepo import commit
+
+    git(dest.parent, "clone", "-q", str(repo), str(dest))
+    git(dest, "config", "commit.gpgsign", "false")
+    files = {**LINKED_REPO, "src/promote.py": PROMOTE_PY, "src/train.py": TRAIN_WITH_INPUTS_PY}
+    for rel, text in files.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_text(text)
+    commit(dest, "Bo Chen <bo@example.com>", "2026-03-12T09:00:00+00:00", "Release job and serving")
+    if card is not None:
+        (dest / card_path).parent.mkdir(parents=True, exist_ok=True)
+        (dest / card_path).write_text(card)
+        commit(dest, "Ann Lee <ann@example.com>", card_date, "Model card")
+    return dest
+
+
+def store_copy(seeded: dict[str, Any], dest: Path, change) -> str:
+    """A copy of the seeded store changed by MLflow's own client (``change(client)``), read as a
+    linked sqlite store. The sqlite backup API also copies pages still in the server's journal."""
+    import sqlite3
+
+    from mlflow import MlflowClient
+
+    dest.mkdir(parents=True, exist_ok=True)
+    copy = dest / "mlflow.db"
+    with sqlite3.connect(seeded["db"]) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    uri = f"sqlite:///{copy}"
+    change(MlflowClient(tracking_uri=uri, registry_uri=uri))
+    return uri
+
+
+@pytest.fixture(scope="module")
+def released_store(seeded, tmp_path_factory) -> str:
+    """The release team archived the fraud model's legacy Production stage: only the audited
+    champion holds a production marker now."""
+    return store_copy(seeded, tmp_path_factory.mktemp("released"), lambda client: client.transition_model_version_stage(
+        "fraud", seeded["fraud_production"], "Archived"))
+
+
+PROMOTION_CRITERIA = ("DM-4.3", "GV-4.2", "MD-4.5", "GV-3.4")
+
+
+def results_of(card) -> dict[str, Any]:
+    return {c.id: c for c in card.criteria}
+
+
+def test_audit_lineage_and_card_from_the_seeded_server(seeded, repo) -> None:
+    """The fraud model's legacy Production version has no dataset, approver, description or commit
+    of this repository, and no card names either production version: every promotion criterion
+    fails, with the registry's evidence cited."""
+    card = scan(repo, mlflow_uri=seeded["url"])
+    results = results_of(card)
+    evidence = {e.id: e for e in card.evidence}
+    for criterion in PROMOTION_CRITERIA:
+        assert results[criterion].status == "fail", (criterion, results[criterion].reason)
+    cited = {evidence[i].kind for i in results["GV-4.2"].evidence}
+    assert cited == {"mlflow.server.promotion"}
+    assert all(evidence[i].citation.source == "mlflow" and evidence[i].citation.response_digest
+               for i in results["GV-4.2"].evidence)
+    # people, not just accounts, share the churn experiment (ann and dana; ci-bot is automation)
+    assert results["CO-3.4"].status == "pass"
+    assert results["GV-4.5"].status == "unknown" and "webhooks" in results["GV-4.5"].reason
+
+
+def test_a_fully_audited_release_passes(seeded, repo, released_store, tmp_path) -> None:
+    dest = release_repo(repo, tmp_path / "release", model_card(seeded["champion"]), "2026-03-20T10:00:00+00:00")
+    card = scan(dest, mlflow_uri=released_store)
+    results = results_of(card)
+    for criterion in PROMOTION_CRITERIA + ("CO-3.4",):
+        assert results[criterion].status == "pass", (criterion, results[criterion].reason)
+    promotions = server_items(card.evidence, "mlflow.server.promotion")
+    assert [(e.attributes["model"], e.attributes["audit_complete"]) for e in promotions] == [("churn", True)]
+    assert promotions[0].strength == Strength.executed and promotions[0].citation.endpoint.startswith("sqlite:///")
+    synced = one(card.evidence, "mlflow.server.model_card", model="churn")
+    # the card was committed in March, before the version: it is current because it names it
+    assert synced.attributes == {
+        "model": "churn", "version": seeded["champion"], "card": "MODEL_CARD.md", "names_version": True,
+        "updated_after_version": False, "current": True, "history_checked": True, "card_updated": "2026-03-20",
+        "version_created": synced.attributes["version_created"]}
+    # without the registry the same repository is unverified, never failed: it logs dataset inputs,
+    # registers and promotes in code, and keeps a model card
+    offline = results_of(scan(dest))
+    for criterion in PROMOTION_CRITERIA:
+        assert offline[criterion].status == "unverified", (criterion, offline[criterion].reason)
+    assert offline["GV-4.5"].status == "unknown"
+    # a repository with none of that in code: not verifiable
+    bare = results_of(scan(repo))
+    assert all(bare[c].status == "unknown" and "mlflow not linked" in bare[c].reason for c in PROMOTION_CRITERIA)
+
+
+def test_a_card_committed_after_the_version_is_current(seeded, repo, released_store, tmp_path) -> None:
+    undated = model_card(seeded["champion"]).replace(f"production version: {seeded['champion']}", "the champion")
+    tomorrow = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 86_400))
+    fresh = release_repo(repo, tmp_path / "fresh", undated, tomorrow)
+    synced = one(scan(fresh, mlflow_uri=released_store).evidence, "mlflow.server.model_card", model="churn")
+    assert (synced.attributes["names_version"], synced.attributes["updated_after_version"]) == (False, True)
+    assert synced.attributes["current"] is True
+    stale = release_repo(repo, tmp_path / "stale", undated, "2026-03-20T10:00:00+00:00")
+    card = scan(stale, mlflow_uri=released_store)
+    synced = one(card.evidence, "mlflow.server.model_card", model="churn")
+    assert synced.attributes["card"] == "MODEL_CARD.md" and synced.attributes["current"] is False
+    assert results_of(card)["GV-3.4"].status == "fail"
+
+
+def test_a_model_card_toolkit_card_names_its_version(seeded, repo, released_store, tmp_path) -> None:
+    toolkit = {"model_details": {"name": "churn", "overview": "Monthly churn propensity for retention.",
+                                 "version": {"name": seeded["champion"], "date": "2026-03-20"},
+                                 "owners": [{"name": "Growth ML", "contact": "growth-ml@example.com"}]},
+               "considerations": {"use_cases": [{"description": "Rank subscribers for retention offers."}]}}
+    dest = release_repo(repo, tmp_path / "toolkit", json.dumps(toolkit, indent=2), "2026-03-20T10:00:00+00:00",
+                        card_path="docs/model_card.json")
+    synced = one(scan(dest, mlflow_uri=released_store).evidence, "mlflow.server.model_card", model="churn")
+    assert synced.attributes["card"] == "docs/model_card.json"
+    assert synced.attributes["names_version"] is True and synced.attributes["updated_after_version"] is False
+
+
+def test_one_person_per_experiment_is_not_a_shared_platform(seeded, repo, tmp_path) -> None:
+    """Without dana's run, churn-training has one person and ci-bot, fraud-training one person:
+    four users in all (ET-3.4 counts them), but no experiment two people share."""
+    uri = store_copy(seeded, tmp_path / "alone", lambda client: client.delete_run(seeded["shared_run"]))
+    card = scan(repo, mlflow_uri=uri)
+    runs = one(card.evidence, "mlflow.server.runs")
+    assert runs.attributes["recent_users_180d"] == 3 and runs.attributes["max_humans_per_experiment"] == 1
+    assert runs.attributes["shared_experiments"] == 0
+    assert results_of(card)["CO-3.4"].status == "fail"
+
+
+def test_promotion_and_card_read_the_same_over_rest_and_sqlite(seeded, repo) -> None:
+    over_rest = scan(repo, mlflow_uri=seeded["url"]).evidence
+    direct = scan(repo, mlflow_uri=f"sqlite:///{seeded['db']}").evidence
+    for kind in ("mlflow.server.promotion", "mlflow.server.model_card"):
+        assert sorted(json.dumps(e.attributes, sort_keys=True) for e in server_items(direct, kind)) == \
+            sorted(json.dumps(e.attributes, sort_keys=True) for e in server_items(over_rest, kind))
+
+
+def test_committed_file_store_audit_tags_are_a_downgraded_mention(tmp_path) -> None:
+    """The committed tutorial store, with the approver and CI tags a release job writes as
+    ``tags/<key>`` files: read, but a frozen local copy is never executed evidence."""
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "probes" / "mlflow_registry" / "committed_local_registry"
+    src = tmp_path / "src"
+    shutil.copytree(fixture / "repo", src)
+    tags = src / "mlruns" / "models" / "churn" / "version-2" / "tags"
+    tags.mkdir()
+    (tags / "approved_by").write_text("maria")
+    (tags / "ci_pipeline_id").write_text("118832")
+    (tags / "model_validation_status").write_text("PENDING")
+    spec = yaml.safe_load((fixture / "expected.yaml").read_text())
+    committed = build_repo(src, tmp_path / "repo", spec["history"])
+    promotion = one(scan(committed).evidence, "mlflow.server.promotion")
+    assert promotion.strength == Strength.mention and promotion.downgrades
+    assert promotion.citation.path == "mlruns/models/churn/version-2/meta.yaml"
+    assert promotion.attributes["markers"] == ["champion"] and promotion.attributes["dataset_source"] is True
+    assert (promotion.attributes["approver"], promotion.attributes["promoted_by_ci"]) == (True, True)
+    assert promotion.attributes["missing"] == ["commit", "description"]  # a laptop commit; no version text
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Registered model `churn`, production version: 25", True),
+    ("| Model version | 25 |", True),
+    ("Serving loads models:/churn/25 behind the API.", True),
+    ("champion v25, promoted in March", True),
+    ("Requires Python version 25 or later", False),  # a version, but not of the model
+    ("Production version: 250", False),
+    ("Production version: 25.1", False),
+    ("model_version: 25", True),
+])
+def test_names_version(text: str, found: bool) -> None:
+    assert registry_probe.names_version(text, "churn", "25") is found
+
+
+@pytest.mark.parametrize("user, person", [
+    ("ann", True), ("anna.smith@example.com", True), ("ci-bot", False), ("github-actions[bot]", False),
+    ("svc-trainer", False), ("root", False), ("jenkins", False), ("4f1e2d3c-1a2b-4c3d-9e8f-0a1b2c3d4e5f", False),
+])
+def test_people_and_service_accounts(user: str, person: bool) -> None:
+    assert registry_probe.is_person(user) is person
+
+
+def test_audit_tags() -> None:
+    assert registry_probe.audit_tags({"governance.approved_by": "dana", "GITHUB_RUN_ID": "1"}) == (True, True, True)
+    assert registry_probe.audit_tags({"approved_by": "pending", "model_validation_status": "PASSED"}) == (True, False, False)
+    assert registry_probe.audit_tags({"approver": "", "validation_status": "FAILED"}) == (False, False, False)
