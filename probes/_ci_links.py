@@ -76,7 +76,7 @@ def module_names(ctx: ProbeContext) -> dict[str, str]:
 
 
 def _resolve(ctx: ProbeContext, inv: Any, workdir: str) -> list[str]:
-    modules = set(ctx.facts.python.modules) | set(ctx.facts.python.notebooks)
+    modules = ctx.memo("ci_links.known", lambda: set(ctx.facts.python.modules) | set(ctx.facts.python.notebooks))
     candidates: list[str] = []
     if inv.script:
         candidates.append(posixpath.normpath(posixpath.join(workdir or ".", inv.script)))

@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from scanner.facts.ci import CIModel
-from scanner.facts.python import PythonIndex
+from scanner.facts.python import PythonIndex, imports_of
 from scanner.probe import ProbeContext
 
 MAX_COMMAND_TOKENS = 200
+
+# Files that define pipelines decide what a pipeline runs: a probe weighing reach must have them
+# in its Python index, so it adds these to its prefilter tokens.
+PIPELINE_ROOTS = ("kfp", "tfx", "sagemaker.workflow", "azure.ai.ml")
+PIPELINE_TOKENS = imports_of(*PIPELINE_ROOTS)
 
 PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?(?:\.exe)?")
 TEST_RUNNER = re.compile(r"\b(?:pytest|py\.test|unittest|nose2?|tox|nox)\b")

@@ -30,7 +30,7 @@ from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from ._reach import Resolver as _Resolver  # noqa: F401  (kept importable here for tests)
-from ._reach import Wiring
+from ._reach import PIPELINE_TOKENS, Wiring
 from ._reach import importing_entrypoints as _importing_entrypoints
 from ._reach import in_mlruns as _in_mlruns
 
@@ -887,5 +887,5 @@ PROBE = Probe(
     ),
     collect=collect,
     # "MLflow"/"MLFlow" catch framework loggers imported without the word "mlflow" in lower case
-    python_tokens=("mlflow", "MLflow", "MLFlow", "models:/", "__main__"),
+    python_tokens=("mlflow", "MLflow", "MLFlow", "models:/", "__main__", *PIPELINE_TOKENS),
 )

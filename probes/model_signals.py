@@ -1189,8 +1189,10 @@ def _kpi_logging(ctx: ProbeContext) -> Iterator[Evidence]:
             continue
         if not {i.module.split(".", 1)[0] for i in pyfile.imports} & {"mlflow", "wandb", "prometheus_client"}:
             continue
-        text = ctx.facts.text(path) or ""
-        if not _KPI.search(text):
+        loggers = [c for c in pyfile.calls if _KPI_LOGGERS.match(c.name)]
+        lines = ctx.facts.lines(path) or []
+        # KPI names come from the logging calls' own arguments: search only their lines
+        if not any(_KPI.search("\n".join(lines[c.line - 1:c.end_line])) for c in loggers):
             continue
         tree = None if pyfile.notebook else _parse(ctx, pyfile)
         names_by_line = _logged_names(tree) if tree is not None else {}

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional
 
 from scanner.facts.ci import trigger_types
-from scanner.facts.needles import Needles
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
@@ -1612,7 +1611,6 @@ def _definitions(ctx: ProbeContext) -> Iterator[Evidence]:
 
 # -- code that pipelines run (shared with probes/_reach.py) -----------------------------------
 
-_PIPELINE_NEEDLES = imports_of("kfp", "tfx", "sagemaker.workflow", "azure.ai.ml")
 _MODULE_FILE_KWS = ("module_file", "run_fn", "preprocessing_fn", "tuner_fn", "stats_options_updater_fn")
 
 
@@ -1622,12 +1620,20 @@ class _Code:
     def __init__(self, facts: Any, modules: list[str], targets: "Callable[[str, str], set[str]]"):
         self.facts = facts
         self.targets = targets  # (shell command, base dir) -> files it runs (probes/_reach.Resolver)
-        self.by_name: dict[str, list[str]] = {}
-        from ._reach import module_names
-        for path in modules:
-            for name in module_names(path):
-                self.by_name.setdefault(name, []).append(path)
+        self._modules = modules
+        self._by_name: Optional[dict[str, list[str]]] = None  # built on the first lookup
         self.reached: set[str] = set()
+
+    @property
+    def by_name(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            from ._reach import module_names
+
+            self._by_name = {}
+            for path in self._modules:
+                for name in module_names(path):
+                    self._by_name.setdefault(name, []).append(path)
+        return self._by_name
 
     def module(self, dotted: str, importer: str) -> Optional[str]:
         """The file ``dotted`` (or its longest importable prefix) names; a one-segment name only
@@ -1690,8 +1696,14 @@ def pipeline_reached(ctx: ProbeContext, targets: "Callable[[str, str], set[str]]
     index = ctx.facts.python
     code = _Code(ctx.facts, index.modules, targets)
     parsed: dict[str, Module] = {}
-    for path, text in ctx.facts.grep(index.modules, Needles(_PIPELINE_NEEDLES)):
-        if _is_test(path):
+    from ._reach import PIPELINE_ROOTS
+
+    for path in sorted(index.files):  # the prefilter took every file importing these (PIPELINE_TOKENS)
+        pyfile = index.files[path]
+        if pyfile.notebook or _is_test(path) or not any(pyfile.imports_module(r) for r in PIPELINE_ROOTS):
+            continue
+        text = ctx.facts.text(path)
+        if text is None:
             continue
         try:
             parsed[path] = Module(path, ast.parse(text, filename=path), local_roots=_local_roots(ctx))

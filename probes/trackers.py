@@ -33,7 +33,7 @@ from scanner.facts.yamldoc import YMap
 from scanner.models import Evidence, Strength
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
-from ._reach import Wiring, reach
+from ._reach import PIPELINE_TOKENS, Wiring, reach
 
 # -- attribute models -------------------------------------------------------------------------
 
@@ -742,6 +742,7 @@ PROBE = Probe(
     ),
     collect=collect,
     python_tokens=(
+        *PIPELINE_TOKENS,
         *imports_of("wandb", "clearml", "neptune", "comet_ml", "aim", "dvclive", "tensorboardX", "torch.utils.tensorboard",
                     "google.cloud", "sagemaker", "azureml", "optuna", "hyperopt", "ray", "keras_tuner", "skopt"),
         "SummaryWriter", "create_file_writer", "TensorBoard", "report_to", "SearchCV",
