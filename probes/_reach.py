@@ -21,6 +21,7 @@ from typing import Iterable, Optional
 
 from scanner.facts.ci import CIModel
 from scanner.facts.python import PythonIndex, imports_of
+from scanner.patterns import lazy
 from scanner.probe import ProbeContext
 
 MAX_COMMAND_TOKENS = 200
@@ -30,9 +31,9 @@ MAX_COMMAND_TOKENS = 200
 PIPELINE_ROOTS = ("kfp", "tfx", "sagemaker.workflow", "azure.ai.ml")
 PIPELINE_TOKENS = imports_of(*PIPELINE_ROOTS)
 
-PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?(?:\.exe)?")
-TEST_RUNNER = re.compile(r"\b(?:pytest|py\.test|unittest|nose2?|tox|nox)\b")
-MLFLOW_RUN = re.compile(r"(?:^|[\s;&|(])mlflow\s+run(?=\s)")
+PYTHON = lazy(r"python(?:\d(?:\.\d+)?)?(?:\.exe)?")
+TEST_RUNNER = lazy(r"\b(?:pytest|py\.test|unittest|nose2?|tox|nox)\b")
+MLFLOW_RUN = lazy(r"(?:^|[\s;&|(])mlflow\s+run(?=\s)")
 
 
 def in_mlruns(path: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from scanner.patterns import lazy
 from scanner.snapshot import FileSkipped
 
 from ._repo_models import CommittedBinary
@@ -38,7 +39,7 @@ DATA_WHEN_IN_DATA_DIR = frozenset({"h5", "hdf5", "pkl", "pickle"})
 DATA_DIRS = frozenset({"data", "dataset", "datasets"})
 ALL_EXTENSIONS = tuple(sorted(DATA_EXTENSIONS | MODEL_EXTENSIONS | set(LARGE_ONLY)))
 
-_HAND_NAMED = re.compile(
+_HAND_NAMED = lazy(
     r"(?:^|[_\-. ])(?:final|copy|backup|bak|old|new|best|latest|v\d+|\d{8})(?:$|[_\-. (])|\(\d+\)$", re.IGNORECASE
 )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.facts.python import imports_of
 from scanner.models import Strength
+from scanner.patterns import lazy
 
 from ._repo_models import DataPrep, FeatureTests, MlCode
 
@@ -49,7 +50,7 @@ _WRITE_ATTRS = frozenset({
 })
 _WRITE_NAMES = ("numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "pyarrow.parquet.write_table")
 _CONNECTIONS = frozenset({"connect", "create_engine", "Client"})
-_DATA_FILE = re.compile(r"\.(?:csv|tsv|parquet|jsonl|xlsx|feather)$", re.IGNORECASE)
+_DATA_FILE = lazy(r"\.(?:csv|tsv|parquet|jsonl|xlsx|feather)$", re.IGNORECASE)
 # What makes a file worth parsing for this probe: an ML or data import, a data read/write call,
 # a literal data file opened, or a test. Selective on purpose (see imports_of).
 PYTHON_PREFILTER = (
@@ -64,12 +65,12 @@ PYTHON_PREFILTER = (
     "def test", "from invoke import", "import invoke",
 )
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$")
-_NOT_PREP = re.compile(r"(?:^|/)(?:docs?|examples?|notebooks?|benchmarks?)/|(?:^|/)(?:setup|conftest|noxfile|tasks)\.py$")
-_ML_IMPORT_TEXT = re.compile(
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$")
+_NOT_PREP = lazy(r"(?:^|/)(?:docs?|examples?|notebooks?|benchmarks?)/|(?:^|/)(?:setup|conftest|noxfile|tasks)\.py$")
+_ML_IMPORT_TEXT = lazy(
     r"(?:^|[\s\"'])(?:import|from)\s+(?:" + "|".join(sorted(ML_LIBRARIES)) + r")\b", re.MULTILINE
 )
-_FEATURE_NAME = re.compile(r"feature|transform|preprocess|process|clean|data|etl|prep|encod", re.IGNORECASE)
+_FEATURE_NAME = lazy(r"feature|transform|preprocess|process|clean|data|etl|prep|encod", re.IGNORECASE)
 
 
 def is_test(path: str) -> bool:

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional
 
 from scanner.models import Strength
+from scanner.patterns import lazy
 from scanner.snapshot import strip_credentials
 
 from ._repo_models import DesignDocs, Empty, IssueTemplates, License, PrTemplate, Readme, Template
@@ -23,24 +24,24 @@ MAX_SECTIONS = 30
 README_NAMES = ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme")
 DOC_DIRS = ("", ".github/", "docs/")
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+<>:._])\1{2,}\s*$")
-_WORD = re.compile(r"[^\W_][\w'’-]*")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_URL = re.compile(r"https?://\S+")
-_TAG = re.compile(r"<[^>]+>")
-_SETUP_HEADING = re.compile(
+_FENCE = lazy(r"^\s*(```|~~~)")
+_ATX = lazy(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_UNDERLINE = lazy(r"^\s*([=\-~^\"'`#*+<>:._])\1{2,}\s*$")
+_WORD = lazy(r"[^\W_][\w'’-]*")
+_LINK = lazy(r"!?\[([^\]]*)\]\([^)]*\)")
+_URL = lazy(r"https?://\S+")
+_TAG = lazy(r"<[^>]+>")
+_SETUP_HEADING = lazy(
     r"install|set ?up|setting up|getting started|get started|quick ?start|usage|how to (?:run|use)|"
     r"running|development|requirements|prerequisites|environment",
     re.IGNORECASE,
 )
-_SETUP_TEXT = re.compile(
+_SETUP_TEXT = lazy(
     r"pip3? install|conda (?:env )?create|mamba (?:env )?create|poetry install|uv (?:sync|pip)|pipenv install|"
     r"make (?:install|setup|env|venv)|docker(?:-| )compose up|docker build|python3? -m venv|virtualenv",
     re.IGNORECASE,
 )
-_MODEL_WORDS = re.compile(
+_MODEL_WORDS = lazy(
     r"\b(?:models?|predict\w*|train(?:ing|ed|s)?|classif\w*|regress\w*|forecast\w*|inference|"
     r"neural network|machine learning)\b",
     re.IGNORECASE,
@@ -65,7 +66,7 @@ _LICENSES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("BSL-1.0", ("boost software license",), ()),
     ("EPL-2.0", ("eclipse public license", "2.0"), ()),
 )
-_SPDX_TAG = re.compile(r"SPDX-License-Identifier:\s*([\w.+-]+)")
+_SPDX_TAG = lazy(r"SPDX-License-Identifier:\s*([\w.+-]+)")
 
 
 def by_lower(paths: Iterable[str]) -> dict[str, str]:
@@ -211,10 +212,10 @@ def collect_community_file(ctx: "ProbeContext", lower: dict[str, str], kind: str
 
 # -- PR / MR templates and issue templates -------------------------------------------------
 
-_PR_SINGLE = re.compile(r"^(?:\.github/|docs/)?pull_request_template(?:\.md|\.txt)?$")
-_PR_MULTI = re.compile(r"^(?:\.github/|docs/)?pull_request_template/[^/]+\.(?:md|txt)$|^\.gitlab/merge_request_templates/[^/]+\.md$")
-_ISSUE_DIR = re.compile(r"^(?:\.github/|docs/)?issue_template/([^/]+)\.(md|ya?ml)$|^\.gitlab/issue_templates/([^/]+)\.md$")
-_ISSUE_SINGLE = re.compile(r"^(?:\.github/|docs/)?issue_template\.md$")
+_PR_SINGLE = lazy(r"^(?:\.github/|docs/)?pull_request_template(?:\.md|\.txt)?$")
+_PR_MULTI = lazy(r"^(?:\.github/|docs/)?pull_request_template/[^/]+\.(?:md|txt)$|^\.gitlab/merge_request_templates/[^/]+\.md$")
+_ISSUE_DIR = lazy(r"^(?:\.github/|docs/)?issue_template/([^/]+)\.(md|ya?ml)$|^\.gitlab/issue_templates/([^/]+)\.md$")
+_ISSUE_SINGLE = lazy(r"^(?:\.github/|docs/)?issue_template\.md$")
 
 
 def collect_pr_template(ctx: "ProbeContext", lower: dict[str, str]) -> Iterable["Evidence"]:
@@ -268,9 +269,9 @@ def collect_issue_templates(ctx: "ProbeContext", lower: dict[str, str]) -> Itera
 
 # -- design docs and templates -------------------------------------------------------------
 
-_ADR_DIR = re.compile(r"(?:^|/)(?:adrs?|decisions|decision-records|architecture-decisions)/(?:[^/]+/)?[^/]+\.(?:md|rst|adoc)$")
-_ADR_SKIP = re.compile(r"(?:^|/)(?:readme|index|template|adr-template|0000-template)[^/]*$")
-_SPHINX_CONF = re.compile(r"^(?:docs?|documentation)/(?:source/)?conf\.py$")
+_ADR_DIR = lazy(r"(?:^|/)(?:adrs?|decisions|decision-records|architecture-decisions)/(?:[^/]+/)?[^/]+\.(?:md|rst|adoc)$")
+_ADR_SKIP = lazy(r"(?:^|/)(?:readme|index|template|adr-template|0000-template)[^/]*$")
+_SPHINX_CONF = lazy(r"^(?:docs?|documentation)/(?:source/)?conf\.py$")
 
 
 def collect_design_docs(ctx: "ProbeContext", lower: dict[str, str]) -> Iterable["Evidence"]:

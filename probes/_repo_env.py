@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.models import Strength
+from scanner.patterns import lazy
 
 from ._repo_models import DevTooling, EnvSpec
 
@@ -18,19 +19,19 @@ if TYPE_CHECKING:
     from scanner.probe import ProbeContext
 
 MAX_FILES = 30
-_SKIP_DIR = re.compile(r"(?:^|/)(?:tests?|fixtures|examples?|docs?|node_modules|vendor|third_party)/")
-_REQUIREMENTS = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.txt|requirements/[\w.-]+\.txt)$")
-_LOCKS = re.compile(
+_SKIP_DIR = lazy(r"(?:^|/)(?:tests?|fixtures|examples?|docs?|node_modules|vendor|third_party)/")
+_REQUIREMENTS = lazy(r"(?:^|/)(?:requirements[\w.-]*\.txt|requirements/[\w.-]+\.txt)$")
+_LOCKS = lazy(
     r"(?:^|/)(?:poetry\.lock|uv\.lock|pipfile\.lock|pdm\.lock|(?:[\w.-]+\.)?conda-lock\.ya?ml|"
     r"conda-[\w-]+\.lock|requirements[\w.-]*\.lock)$"
 )
-_OTHER_SPECS = re.compile(
+_OTHER_SPECS = lazy(
     r"(?:^|/)(?:environment[\w.-]*\.ya?ml|pipfile|dockerfile(?:\.[\w.-]+)?|[\w.-]+\.dockerfile)$"
 )
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_PINNED = re.compile(r"^[A-Za-z0-9][\w.\-\[\], ]*(?:===?)\s*[\w.!+\-]+(?:\s*;.*)?$")
-_DIRECT_PINNED = re.compile(r"@\s*\S+(?:@[0-9a-f]{40}\b|#sha256=[0-9a-f]{64})")
-_SECTION_WITH_DEPS = re.compile(
+_HEADER = lazy(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_PINNED = lazy(r"^[A-Za-z0-9][\w.\-\[\], ]*(?:===?)\s*[\w.!+\-]+(?:\s*;.*)?$")
+_DIRECT_PINNED = lazy(r"@\s*\S+(?:@[0-9a-f]{40}\b|#sha256=[0-9a-f]{64})")
+_SECTION_WITH_DEPS = lazy(
     r"^(?:tool\.poetry(?:\.group\.[\w-]+)?\.(?:dev-)?dependencies|project\.optional-dependencies|"
     r"dependency-groups|tool\.pdm\.dev-dependencies)$"
 )
@@ -131,7 +132,7 @@ def collect_env_spec(ctx: "ProbeContext") -> Iterable["Evidence"]:
 # -- developer tooling -----------------------------------------------------------------------
 
 _PRECOMMIT = (".pre-commit-config.yaml", ".pre-commit-config.yml")
-_DEVCONTAINER = re.compile(r"^(?:\.devcontainer\.json|\.devcontainer/(?:[^/]+/)?devcontainer\.json)$")
+_DEVCONTAINER = lazy(r"^(?:\.devcontainer\.json|\.devcontainer/(?:[^/]+/)?devcontainer\.json)$")
 _RUNNER_FILES = (
     ("make", ("Makefile", "makefile", "GNUmakefile")),
     ("just", ("justfile", "Justfile", ".justfile")),

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from scanner.models import Strength
+from scanner.patterns import lazy
 
 from ._repo_models import BusFactor, Contributors
 
@@ -25,7 +26,7 @@ WINDOW_DAYS = 180
 WINDOW_SECONDS = WINDOW_DAYS * 86400
 MONTHS = 6
 ML_DIRS = frozenset({"train", "training", "models", "model", "features", "pipelines"})
-_ML_FILES = re.compile(r"(?:^|/)(?:dvc\.yaml|dvc\.lock|params\.yaml|[^/]+\.dvc|[^/]+\.ipynb)$")
+_ML_FILES = lazy(r"(?:^|/)(?:dvc\.yaml|dvc\.lock|params\.yaml|[^/]+\.dvc|[^/]+\.ipynb)$")
 
 
 def identity(commit: "Commit") -> str:

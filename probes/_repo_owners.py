@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.models import Strength
 from scanner.globs import glob_to_regex
+from scanner.patterns import lazy
 
 from ._repo_models import Codeowners
 
@@ -26,7 +27,7 @@ ML_DIR_NAMES = frozenset(
 )
 CATCH_ALL = frozenset({"*", "**", "/*", "/**", "/"})
 MAX_ML_DIRS = 500
-_SECTION = re.compile(r"^\^?\[(?P<name>[^\]]+)\](?:\[\d+\])?(?:\s+(?P<owners>.*))?$")
+_SECTION = lazy(r"^\^?\[(?P<name>[^\]]+)\](?:\[\d+\])?(?:\s+(?P<owners>.*))?$")
 
 
 def compile_git_pattern(pattern: str, *, recursive: bool) -> Optional[re.Pattern[str]]:

@@ -45,6 +45,7 @@ from typing import Iterator, Optional
 from scanner.facts.ci import Job, Pipeline, Step, Trigger, trigger_types
 from scanner.facts.python import imports_of
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 # -- attribute models ------------------------------------------------------------------------
@@ -150,9 +151,9 @@ class CiNonBlocking(Attributes):
 
 # -- command recognition ---------------------------------------------------------------------
 
-_SEGMENT_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\|)\s*")
-_ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_PYTHON = re.compile(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)$")
+_SEGMENT_SPLIT = lazy(r"\s*(?:&&|\|\||;|\|)\s*")
+_ENV_ASSIGN = lazy(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PYTHON = lazy(r"^(?:python(?:\d+(?:\.\d+)?)?|py|pypy3?)$")
 _PREFIXES = {"sudo", "time", "exec", "nohup", "command", "xvfb-run", "catchsegv", "stdbuf"}
 _RUN_WRAPPERS = {("poetry", "run"), ("pdm", "run"), ("pipenv", "run"), ("uv", "run"), ("rye", "run"),
                  ("hatch", "run"), ("conda", "run"), ("mamba", "run"), ("micromamba", "run"), ("pixi", "run"),
@@ -279,8 +280,8 @@ def _python_invocation(program: str, rest: list[str], text: str) -> Invocation:
     return Invocation(program="python", args=[], text=text)
 
 
-_MAKE_TEST = re.compile(r"^(?:tests?|check|unit-?tests?|tests?[-_]\w+|\w+[-_]tests?)$")
-_OTHER_TESTS = re.compile(
+_MAKE_TEST = lazy(r"^(?:tests?|check|unit-?tests?|tests?[-_]\w+|\w+[-_]tests?)$")
+_OTHER_TESTS = lazy(
     r"\b(?:(?:npm|yarn|pnpm)\s+(?:run\s+)?test\b|go\s+test\b|cargo\s+test\b|mvn\b.*\btest\b|gradlew?\s+test\b"
     r"|hatch\s+test\b|just\s+test\b|(?:bash|sh|\./)\S*run[-_]?tests?\b|\S*/tests?\.sh\b)"
 )
@@ -305,8 +306,8 @@ def test_runner(inv: Invocation) -> Optional[str]:
     return None
 
 
-_TRAIN_WORD = re.compile(r"train", re.IGNORECASE)
-_NOT_TRAINING = re.compile(
+_TRAIN_WORD = lazy(r"train", re.IGNORECASE)
+_NOT_TRAINING = lazy(
     r"evaluat|eval(?:$|[_.-])|validat|test|predict|infer|serv|score|monitor|drift",  # safe: regex text, no call
     re.IGNORECASE)
 
@@ -335,7 +336,7 @@ def training_command(inv: Invocation) -> bool:
 
 
 _DEPLOY_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
-    (tool, re.compile(rx))
+    (tool, lazy(rx))
     for tool, rx in (
         ("kustomize", r"\bkustomize\s+build\b.*\|\s*kubectl\s+apply\b|\bkubectl\s+apply\b.*\s-k\b|\bkustomize\s+edit\s+set\s+image\b"),
         ("argocd", r"\bargocd\s+app\s+(?:sync|set|create)\b"),
@@ -357,15 +358,15 @@ _DEPLOY_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
     )
 )
 _DEPLOY_ACTIONS: tuple[tuple[str, "re.Pattern[str]"], ...] = (
-    ("kubectl", re.compile(r"^azure/k8s-deploy@", re.IGNORECASE)),
-    ("gcloud", re.compile(r"^google-github-actions/deploy-cloudrun@", re.IGNORECASE)),
-    ("sagemaker", re.compile(r"sagemaker", re.IGNORECASE)),
-    ("other", re.compile(r"^(?:aws-actions/amazon-ecs-deploy-task-definition|azure/webapps-deploy)@", re.IGNORECASE)),
+    ("kubectl", lazy(r"^azure/k8s-deploy@", re.IGNORECASE)),
+    ("gcloud", lazy(r"^google-github-actions/deploy-cloudrun@", re.IGNORECASE)),
+    ("sagemaker", lazy(r"sagemaker", re.IGNORECASE)),
+    ("other", lazy(r"^(?:aws-actions/amazon-ecs-deploy-task-definition|azure/webapps-deploy)@", re.IGNORECASE)),
 )
-_PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd|live)(?:$|[^a-z0-9])", re.IGNORECASE)
+_PRODUCTION = lazy(r"(?:^|[^a-z0-9])(?:prod|production|prd|live)(?:$|[^a-z0-9])", re.IGNORECASE)
 
 _ROLLBACK_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
-    (tool, re.compile(rx))
+    (tool, lazy(rx))
     for tool, rx in (
         ("argo-rollouts", r"\bkubectl\s+argo\s+rollouts\s+(?:undo|abort)\b"),
         ("helm", r"\bhelm\s+rollback\b"),
@@ -374,10 +375,10 @@ _ROLLBACK_PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
         ("gto", r"\bgto\s+(?:assign|promote)\b"),
     )
 )
-_ROLLBACK_NAME = re.compile(r"roll[-_]?back", re.IGNORECASE)
+_ROLLBACK_NAME = lazy(r"roll[-_]?back", re.IGNORECASE)
 
 _DATA_VALIDATION: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
-    (tool, re.compile(rx))
+    (tool, lazy(rx))
     for tool, rx in (
         ("great_expectations", r"\b(?:great_expectations|gx)\b(?:\s+--v3-api)?\s+checkpoint\s+run\b"),
         ("soda", r"\bsoda\s+scan\b"),
@@ -385,19 +386,19 @@ _DATA_VALIDATION: tuple[tuple[str, "re.Pattern[str]"], ...] = tuple(
         ("datacontract", r"\bdatacontract\s+test\b"),
     )
 )
-_DATA_SCRIPT = re.compile(r"validat\w*[/_.-]?\w*data|data\w*[/_.-]?\w*validat|expectation|pandera|data[-_]?quality|data[-_]?checks?",
+_DATA_SCRIPT = lazy(r"validat\w*[/_.-]?\w*data|data\w*[/_.-]?\w*validat|expectation|pandera|data[-_]?quality|data[-_]?checks?",
                           re.IGNORECASE)
-_MODEL_SCRIPT = re.compile(
+_MODEL_SCRIPT = lazy(
     r"evaluat|(?:^|[/_.-])eval(?:$|[/_.-])|validat\w*[/_.-]?model|model\w*[/_.-]?validat|model[-_]?gate",  # safe: regex
     re.IGNORECASE)
 
 ML_LIBRARIES = ("sklearn", "torch", "tensorflow", "keras", "xgboost", "lightgbm", "catboost", "transformers",
                 "jax", "flax", "pytorch_lightning", "lightning", "statsmodels", "onnxruntime", "prophet")
-_ML_MODULE_PART = re.compile(
+_ML_MODULE_PART = lazy(
     r"^(?:models?|modell?ing|train\w*|\w*_?training|trainer|features?|\w+_features?|feature_\w+|featurize\w*"
     r"|predict\w*|inference|preprocess\w*|estimators?|classifier\w*|regressor\w*)$"
 )
-_TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
+_TEST_FILE = lazy(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
 
 
 UNSEEN_WHEN_UNREADABLE = ("ci.pipeline", "ci.job.runs_tests", "ci.job.ml_tests", "ci.job.training", "ci.schedule",
@@ -838,7 +839,7 @@ def _deploy_action(step: Step) -> Optional[str]:
     return None
 
 
-_ROLLBACK_CONTEXT = re.compile(r"roll[-_ ]?back|revert|restore|previous|undo", re.IGNORECASE)
+_ROLLBACK_CONTEXT = lazy(r"roll[-_ ]?back|revert|restore|previous|undo", re.IGNORECASE)
 
 
 def _rollback_tool(command: str, invs: list[Invocation], context: str) -> Optional[str]:
@@ -968,7 +969,7 @@ def _unittest_targets(args: list[str]) -> list[str]:
             for a in args if not a.startswith("-")]
 
 
-_TESTPATHS = re.compile(r"^\s*testpaths\s*=\s*(.+)$", re.MULTILINE)
+_TESTPATHS = lazy(r"^\s*testpaths\s*=\s*(.+)$", re.MULTILINE)
 
 
 def _configured_testpaths(ctx: ProbeContext, workdir: str) -> list[str]:

@@ -39,6 +39,7 @@ from scanner.facts.needles import Needles
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YList, YMap, as_list
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from .dvc import stage_commands
@@ -126,9 +127,9 @@ class Found:
 YAML_NEEDLES = Needles(["checks for ", "tests:", "data_tests:", "constraints:", "freshness:",
                         "dataContractSpecification", "DataContract"])
 # Text that makes a YAML file that fails to parse worth an `unknown` (it claims to be a suite).
-_CLAIMS = re.compile(r"^checks for |^dataContractSpecification:|^kind:\s*DataContract\b", re.MULTILINE)
-_DBT_CLAIM = re.compile(r"^(?:models|sources|seeds|snapshots):", re.MULTILINE)
-_TESTS_KEY = re.compile(r"^\s*-?\s*(?:data_)?tests:", re.MULTILINE)
+_CLAIMS = lazy(r"^checks for |^dataContractSpecification:|^kind:\s*DataContract\b", re.MULTILINE)
+_DBT_CLAIM = lazy(r"^(?:models|sources|seeds|snapshots):", re.MULTILINE)
+_TESTS_KEY = lazy(r"^\s*-?\s*(?:data_)?tests:", re.MULTILINE)
 
 
 def find_suites(ctx: ProbeContext) -> Found:
@@ -183,16 +184,16 @@ def _yaml_file(ctx: ProbeContext, path: str, text: str, found: Found) -> None:
 
 # -- Soda ---------------------------------------------------------------------------------------
 
-_SODA_COLUMN_METRIC = re.compile(
+_SODA_COLUMN_METRIC = lazy(
     r"^\s*(?:anomaly (?:detection|score) for\s+|change (?:avg |min |max )?(?:last \d+ |over \d+ )?for\s+)?"
     r"(?P<metric>missing_count|missing_percent|invalid_count|invalid_percent|duplicate_count|duplicate_percent"
     r"|min|max|avg|sum|stddev|stddev_pop|stddev_samp|variance|var_pop|var_samp|percentile|avg_length"
     r"|min_length|max_length|distribution_difference)\s*\((?P<cols>[^)]*)\)"
 )
-_SODA_REFERENCE = re.compile(r"^\s*values in\s*\((?P<cols>[^)]*)\)\s+must (?:not )?exist in\b")
-_SODA_FRESHNESS = re.compile(r"^\s*freshness\s*\(")
-_SODA_SCHEMA = re.compile(r"^\s*(?:(?:anomaly (?:detection|score) for|change(?: [\w ]+)? for)\s+)?(?:row_count|schema)\b")
-_SODA_FAILED = re.compile(r"^\s*failed rows\b|^\s*\w+\s*(?:[<>=!]=?|between)")  # user-defined metric / failed rows
+_SODA_REFERENCE = lazy(r"^\s*values in\s*\((?P<cols>[^)]*)\)\s+must (?:not )?exist in\b")
+_SODA_FRESHNESS = lazy(r"^\s*freshness\s*\(")
+_SODA_SCHEMA = lazy(r"^\s*(?:(?:anomaly (?:detection|score) for|change(?: [\w ]+)? for)\s+)?(?:row_count|schema)\b")
+_SODA_FAILED = lazy(r"^\s*failed rows\b|^\s*\w+\s*(?:[<>=!]=?|between)")  # user-defined metric / failed rows
 
 
 def soda_check(text: str) -> tuple[Level | Literal["freshness"], list[str]]:
@@ -256,7 +257,7 @@ def _soda_schema_columns(spec: Any) -> list[str]:
 # -- dbt ---------------------------------------------------------------------------------------
 
 _DBT_SECTIONS = ("models", "sources", "seeds", "snapshots")
-_DBT_SCHEMA_TESTS = re.compile(
+_DBT_SCHEMA_TESTS = lazy(
     r"(?:^|\.)(?:expect_column_to_exist|expect_column_values_to_be_of_type|expect_column_values_to_be_in_type_list"
     r"|expect_table_\w+|equal_rowcount|fewer_rows_than|expect_row_values_to_have_recent_data)$"
 )
@@ -444,7 +445,7 @@ def _contract_quality(quality: Any, suite: Suite) -> None:
 
 # -- TFDV schema.pbtxt ---------------------------------------------------------------------------
 
-_PB_TOKEN = re.compile(r"""\s*(?:(\#[^\n]*)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|([{}<>:\[\],;])|([^\s{}<>:\[\],;"'\#]+))""")
+_PB_TOKEN = lazy(r"""\s*(?:(\#[^\n]*)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|([{}<>:\[\],;])|([^\s{}<>:\[\],;"'\#]+))""")
 _TFDV_VALUE = frozenset({
     "int_domain", "float_domain", "string_domain", "bool_domain", "struct_domain", "image_domain", "mid_domain",
     "url_domain", "time_domain", "time_of_day_domain", "natural_language_domain", "domain",
@@ -553,8 +554,8 @@ def _tfdv_file(ctx: ProbeContext, path: str, found: Found) -> None:
 
 # -- AWS Glue Data Quality (DQDL) --------------------------------------------------------------------
 
-_DQDL_BLOCK = re.compile(r"(?<![\w.])Rules\s*=\s*\[")
-_DQDL_RULE = re.compile(r'^\s*(?P<rule>[A-Z][A-Za-z]+)\s*(?P<cols>(?:"[^"]*"\s*)*)')
+_DQDL_BLOCK = lazy(r"(?<![\w.])Rules\s*=\s*\[")
+_DQDL_RULE = lazy(r'^\s*(?P<rule>[A-Z][A-Za-z]+)\s*(?P<cols>(?:"[^"]*"\s*)*)')
 _DQDL_SCHEMA = frozenset({"RowCount", "ColumnCount", "ColumnExists", "ColumnDataType", "SchemaMatch",
                           "RowCountMatch", "ColumnNamesMatchPattern", "DataFreshness", "DetectAnomalies"})
 
@@ -799,11 +800,11 @@ def _deepchecks_file(pyfile: "PyFile") -> Optional[Suite]:
 # -- runs ----------------------------------------------------------------------------------------
 
 RUN_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("soda", re.compile(r"(?<![\w./-])soda\s+scan\b")),
-    ("dbt", re.compile(r"(?<![\w./-])dbt\s+(?:--?[\w-]+(?:[= ][^\s-][^\s]*)?\s+)*(?:test|build)\b")),
-    ("datacontract", re.compile(r"(?<![\w./-])datacontract\s+test\b")),
+    ("soda", lazy(r"(?<![\w./-])soda\s+scan\b")),
+    ("dbt", lazy(r"(?<![\w./-])dbt\s+(?:--?[\w-]+(?:[= ][^\s-][^\s]*)?\s+)*(?:test|build)\b")),
+    ("datacontract", lazy(r"(?<![\w./-])datacontract\s+test\b")),
 )
-DBT_FRESHNESS = re.compile(r"(?<![\w./-])dbt\s+(?:--?[\w-]+\s+)*source\s+(?:freshness|snapshot-freshness)\b")
+DBT_FRESHNESS = lazy(r"(?<![\w./-])dbt\s+(?:--?[\w-]+\s+)*source\s+(?:freshness|snapshot-freshness)\b")
 _MANUAL_ONLY = "runs only when triggered by hand (RUBRIC §2.3)"
 
 

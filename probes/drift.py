@@ -25,6 +25,7 @@ from probes._ci_links import CiRun, module_names, runs_by_path, workflow_listene
 from scanner.facts.python import Call, PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap, dig, span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 Tool = Literal["evidently", "whylogs", "nannyml", "alibi_detect", "deepchecks", "frouros", "tfdv",
@@ -169,7 +170,7 @@ def _callee_attr(node: ast.Call) -> str:
     return ""
 
 
-_THRESHOLD_NAME = re.compile(r"psi|p_?val|pvalue|alpha|js\b|jensen|kl\b|drift|threshold", re.I)
+_THRESHOLD_NAME = lazy(r"psi|p_?val|pvalue|alpha|js\b|jensen|kl\b|drift|threshold", re.I)
 
 
 def _kw_pass(ctx: ProbeContext, pyfile: PyFile) -> _Kw:
@@ -226,7 +227,7 @@ _ALIBI_DRIFT = {"KSDrift": "ks", "MMDDrift": "mmd", "ChiSquareDrift": "chi2", "T
 _DEEPCHECKS_DRIFT = frozenset({"FeatureDrift", "TrainTestFeatureDrift", "MultivariateDrift", "LabelDrift",
                                "PredictionDrift", "TrainTestLabelDrift", "TrainTestPredictionDrift",
                                "WholeDatasetDrift", "ImagePropertyDrift", "TextPropertyDrift"})
-_DEEPCHECKS_CONDITION = re.compile(r"^add_condition_drift_score_(?:less_than|not_greater_than)$")
+_DEEPCHECKS_CONDITION = lazy(r"^add_condition_drift_score_(?:less_than|not_greater_than)$")
 _FROUROS = {"KSTest": "ks", "PSI": "psi", "JS": "js", "KL": "kl", "MMD": "mmd", "ChiSquareTest": "chi2",
             "EMD": "wasserstein", "CVMTest": None, "HellingerDistance": None, "BWSTest": None}
 _WHYLOGS = frozenset({"ConstraintsBuilder", "calculate_drift_scores", "summary_drift_report"})
@@ -239,7 +240,7 @@ _CUSTOM = {
 _CUSTOM_PSI = frozenset({"population_stability_index", "calculate_psi", "compute_psi", "psi"})
 _FEATURE_KWARGS = ("columns", "column_names", "column_name", "column", "feature_names", "features",
                    "features_to_monitor", "numerical_columns", "categorical_columns")
-_TFDV_DRIFT = re.compile(
+_TFDV_DRIFT = lazy(
     r"""get_feature\(\s*\w+\s*,\s*["']([\w.-]+)["']\s*\)\s*\.(?:drift|skew)_comparator\."""
     r"""(infinity_norm|jensen_shannon_divergence)\.threshold\s*=\s*([0-9.eE-]+)""")
 
@@ -403,7 +404,7 @@ def _safe_float(text: str) -> Optional[float]:
         return None
 
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
 
 
 def _choose(pairs: list[tuple[Optional[str], Optional[float]]]) -> tuple[Optional[str], Optional[float], Optional[bool]]:
@@ -540,7 +541,7 @@ def _threshold_reasons(statistic: Optional[str], threshold: Optional[float], is_
 # drift in managed-monitor YAML (Azure ML schedule, CloudFormation SageMaker schedule)
 # --------------------------------------------------------------------------------------------
 
-_YAML = re.compile(r"\.ya?ml$")
+_YAML = lazy(r"\.ya?ml$")
 
 
 def _yaml_files(ctx: ProbeContext, *needles: str) -> Iterator[tuple[str, Optional[list[Any]]]]:
@@ -617,8 +618,8 @@ def _cloudformation_monitors(ctx: ProbeContext) -> Iterator[Evidence]:
 # monitor.retrain_trigger
 # --------------------------------------------------------------------------------------------
 
-_GH_DISPATCH = re.compile(r"api\.github\.com/repos/[^/]+/[^/]+/(?:actions/workflows/([^/]+)/)?dispatches\b")
-_AIRFLOW_RUN = re.compile(r"/api/v\d/dags/([^/]+)/dag_?[Rr]uns\b")
+_GH_DISPATCH = lazy(r"api\.github\.com/repos/[^/]+/[^/]+/(?:actions/workflows/([^/]+)/)?dispatches\b")
+_AIRFLOW_RUN = lazy(r"/api/v\d/dags/([^/]+)/dag_?[Rr]uns\b")
 
 
 def _target_of(url: str) -> tuple[str, str]:
@@ -694,8 +695,8 @@ def _alertmanager_triggers(ctx: ProbeContext) -> Iterator[Evidence]:
                                            downgrades=reasons)
 
 
-_EVENT_TYPE = re.compile(r"""["']event_type["']\s*:\s*["']([\w.:-]+)["']""")
-_CODE_DISPATCH = re.compile(r"dispatches\b|create_dispatch\b|/dag_?[Rr]uns\b")
+_EVENT_TYPE = lazy(r"""["']event_type["']\s*:\s*["']([\w.:-]+)["']""")
+_CODE_DISPATCH = lazy(r"dispatches\b|create_dispatch\b|/dag_?[Rr]uns\b")
 
 
 def _code_triggers(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -732,7 +733,7 @@ def _code_triggers(ctx: ProbeContext) -> Iterator[Evidence]:
                                    subject=f"metaflow:{call.line}")
 
 
-_RETRAIN_WORDS = re.compile(r"train|drift", re.I)
+_RETRAIN_WORDS = lazy(r"train|drift", re.I)
 
 
 def _argo_sensors(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -828,7 +829,7 @@ def _quality(ctx: ProbeContext) -> Iterator[Evidence]:
 # monitor.slo
 # --------------------------------------------------------------------------------------------
 
-_TF_SLO = re.compile(r"""^\s*resource\s+"(google_monitoring_slo|azurerm_monitor_\w*slo\w*|aws_\w*slo\w*|datadog_service_level_objective)"\s+"([^"]+)\"""", re.M)
+_TF_SLO = lazy(r"""^\s*resource\s+"(google_monitoring_slo|azurerm_monitor_\w*slo\w*|aws_\w*slo\w*|datadog_service_level_objective)"\s+"([^"]+)\"""", re.M)
 
 
 def _slos(ctx: ProbeContext) -> Iterator[Evidence]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 from scanner.facts.ci import ci_blocking_reasons, step_triggers
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 if TYPE_CHECKING:
@@ -220,9 +221,9 @@ def lock_base_name(name: str) -> str:
 
 # -- .dvc/config ----------------------------------------------------------------------------
 
-_REMOTE_SECTION = re.compile(r"""^'?\s*remote\s+"(?P<name>[^"]+)"\s*'?$""")
-_SECTION_LINE = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
-_URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_REMOTE_SECTION = lazy(r"""^'?\s*remote\s+"(?P<name>[^"]+)"\s*'?$""")
+_SECTION_LINE = lazy(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
+_URL_SCHEME = lazy(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 _SCHEMES = {
     "s3": "s3",
     "gs": "gs",
@@ -306,7 +307,7 @@ def _leaf_count(value: Any) -> int:
 
 # -- probe -------------------------------------------------------------------------------------
 
-DVC_COMMAND = re.compile(
+DVC_COMMAND = lazy(
     r"(?<![\w./-])dvc\s+(?P<cmd>repro|push|pull|exp\s+run|exp\s+push|metrics\s+diff|plots\s+diff)(?![\w-])"
 )
 
@@ -620,4 +621,5 @@ PROBE = Probe(
         Kind("dvc.ci_command", DvcCiCommand, "A CI step running dvc repro/push/pull/exp/metrics diff"),
     ),
     collect=collect,
+    weight=2,  # every .dvc pointer is parsed
 )

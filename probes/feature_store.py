@@ -29,6 +29,7 @@ from scanner.facts.ci import ci_blocking_reasons
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from .great_expectations import resolve, script_refs
@@ -183,13 +184,13 @@ def _azure_spec(ctx: ProbeContext, path: str) -> Optional[Repo | str]:
 # -- CI ------------------------------------------------------------------------------------------------
 
 _APPLY = {
-    "feast": re.compile(r"(?<![\w./-])feast\s+(?:\S+\s+)*?apply\b"),
-    "tecton": re.compile(r"(?<![\w./-])tecton\s+(?:\S+\s+)*?apply\b"),
-    "azureml": re.compile(r"(?<![\w./-])az\s+ml\s+feature-set\s+(?:create|update)\b"),
+    "feast": lazy(r"(?<![\w./-])feast\s+(?:\S+\s+)*?apply\b"),
+    "tecton": lazy(r"(?<![\w./-])tecton\s+(?:\S+\s+)*?apply\b"),
+    "azureml": lazy(r"(?<![\w./-])az\s+ml\s+feature-set\s+(?:create|update)\b"),
 }
 _PLAN = {
-    "feast": re.compile(r"(?<![\w./-])feast\s+(?:\S+\s+)*?plan\b"),
-    "tecton": re.compile(r"(?<![\w./-])tecton\s+(?:\S+\s+)*?plan\b"),
+    "feast": lazy(r"(?<![\w./-])feast\s+(?:\S+\s+)*?plan\b"),
+    "tecton": lazy(r"(?<![\w./-])tecton\s+(?:\S+\s+)*?plan\b"),
 }
 
 

@@ -51,6 +51,7 @@ from urllib.parse import quote
 
 from scanner.facts.ci import Pipeline
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext, measurement
 from scanner.services import Response
 
@@ -80,7 +81,7 @@ CODEOWNERS_ORDER = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # th
 # workflow, an environment or a deployment has a repository-side counterpart the rules fall back to)
 GITHUB_ONLY = ("github.branch_rules", "github.review_practice", "github.commits_via_pr", "github.review_latency",
                "github.cross_boundary_reviews")
-_PRODUCTION = re.compile(r"(?:^|[^a-z0-9])(?:prod|production|prd|live)(?:$|[^a-z0-9])", re.IGNORECASE)
+_PRODUCTION = lazy(r"(?:^|[^a-z0-9])(?:prod|production|prd|live)(?:$|[^a-z0-9])", re.IGNORECASE)
 
 
 # -- attribute models ------------------------------------------------------------------------
@@ -803,10 +804,10 @@ _MODEL_DIRS = frozenset({
     "training", "train", "models", "model", "features", "feature_engineering", "feature_store", "pipelines",
     "pipeline", "notebooks", "experiments", "modeling", "modelling", "ml",
 })
-_SERVING_FILE = re.compile(
+_SERVING_FILE = lazy(
     r"^Dockerfile(?:\..*)?$|^docker-compose[^/]*\.ya?ml$|\.tf$|^bentofile\.yaml$|^Chart\.yaml$|"
     r"^(?:serve|serving|server|app|api|predictor|inference|handler)(?:[_.-][^/]*)?\.py$", re.IGNORECASE)
-_MODEL_FILE = re.compile(
+_MODEL_FILE = lazy(
     r"^(?:train|training|fit|tune|tuning|evaluate|evaluation|features?|preprocess(?:ing)?|model)"
     r"(?:[_.-][^/]*)?\.(?:py|ipynb|ya?ml|json|toml)$|^(?:dvc\.yaml|dvc\.lock|params\.ya?ml|MLproject)$|\.dvc$",
     re.IGNORECASE)

@@ -28,6 +28,7 @@ from scanner.facts.yamldoc import dig as _dig
 from scanner.facts.yamldoc import entry_span as _key_span
 from scanner.facts.yamldoc import span as _span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 # --------------------------------------------------------------------------------------------
@@ -98,8 +99,8 @@ class RunbookRollback(Attributes):
 # --------------------------------------------------------------------------------------------
 
 _NEEDLES = Needles(["argoproj.io", "fluxcd.io"])
-_YAML = re.compile(r"\.ya?ml$")
-_KIND_LINE = re.compile(r"^kind:\s*['\"]?(\w+)", re.M)
+_YAML = lazy(r"\.ya?ml$")
+_KIND_LINE = lazy(r"^kind:\s*['\"]?(\w+)", re.M)
 _ARGO_KINDS = frozenset({"Application", "ApplicationSet"})
 _FLUX_APPS = frozenset({"Kustomization", "HelmRelease"})
 _FLUX_SOURCES = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "Bucket"})
@@ -502,22 +503,22 @@ def _environments(ctx: ProbeContext, apps: list[Evidence]) -> Optional[Evidence]
 # runbooks
 # --------------------------------------------------------------------------------------------
 
-_RUNBOOK = re.compile(
+_RUNBOOK = lazy(
     r"(?:^|/)(?:run|play)[-_]?books?/(?:.+/)?[^/]+\.(?:md|markdown)$"
     r"|(?:^|/)(?:run|play)[-_]?books?[^/]*\.(?:md|markdown)$"
     r"|(?:^|/)[^/]*roll[-_]?back[^/]*\.(?:md|markdown)$",
     re.IGNORECASE,
 )
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
-_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*)$")
-_PROMPT = re.compile(r"^\s*\$\s+(.+)$")
-_ALONE_CODE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?`([^`]+)`\s*$")
-_COMMENT = re.compile(r"^\s*(?:#|//|--|REM\b|::)")
-_CONTEXT = re.compile(r"roll[-_ ]?back|revert|restore|previous|undo|older|last[-_ ]known[-_ ]good|prior", re.IGNORECASE)
+_FENCE = lazy(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
+_HEADING = lazy(r"^ {0,3}#{1,6}\s+(.*)$")
+_PROMPT = lazy(r"^\s*\$\s+(.+)$")
+_ALONE_CODE = lazy(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?`([^`]+)`\s*$")
+_COMMENT = lazy(r"^\s*(?:#|//|--|REM\b|::)")
+_CONTEXT = lazy(r"roll[-_ ]?back|revert|restore|previous|undo|older|last[-_ ]known[-_ ]good|prior", re.IGNORECASE)
 
 # (tool, pattern, needs a rollback context): gto/mlflow/sagemaker/azureml commands also promote
 _ROLLBACK_COMMANDS: tuple[tuple[str, "re.Pattern[str]", bool], ...] = tuple(
-    (tool, re.compile(rx), context)
+    (tool, lazy(rx), context)
     for tool, rx, context in (
         ("argo-rollouts", r"\bkubectl\s+argo\s+rollouts\s+(?:undo|abort)\b", False),
         ("kubectl", r"\bkubectl\b.*\brollout\s+undo\b", False),
@@ -529,7 +530,7 @@ _ROLLBACK_COMMANDS: tuple[tuple[str, "re.Pattern[str]", bool], ...] = tuple(
         ("azureml", r"\baz\s+ml\s+online-endpoint\s+update\b.*--traffic\b", True),
     )
 )
-_SCRIPT = re.compile(r"(?:^|[\s/])((?:[\w.-]+/)*[\w.-]*roll[-_]?back[\w.-]*\.(?:sh|py))\b|\bmake\s+(?:-\S+\s+)*(roll[-_]?back[\w-]*)\b",
+_SCRIPT = lazy(r"(?:^|[\s/])((?:[\w.-]+/)*[\w.-]*roll[-_]?back[\w.-]*\.(?:sh|py))\b|\bmake\s+(?:-\S+\s+)*(roll[-_]?back[\w-]*)\b",
                      re.IGNORECASE)
 
 
@@ -626,7 +627,7 @@ def _runbook_rollbacks(ctx: ProbeContext) -> Iterator[Evidence]:
 
 # outside a fenced block, a line counts only when it *starts* like a command (an indented
 # paragraph of a list item that says "helm rollback when ..." is prose)
-_COMMAND_START = re.compile(r"(?:sudo\s+)?(?:kubectl|helm|argocd|gto|aws|az|mlflow|curl|make|just|bash|sh|python3?)\b"
+_COMMAND_START = lazy(r"(?:sudo\s+)?(?:kubectl|helm|argocd|gto|aws|az|mlflow|curl|make|just|bash|sh|python3?)\b"
                             r"|\.{0,2}/|[\w./-]+\.(?:sh|py)\b|[\w.]+\(")
 
 

@@ -23,6 +23,7 @@ from scanner.facts.ci import Job, Step
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YMap, dig, span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext, measurement
 
 # --------------------------------------------------------------------------------------------
@@ -65,7 +66,7 @@ class ReviewCadence(Attributes):
     review_workflow_cron: Optional[str] = None
 
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
 
 # --------------------------------------------------------------------------------------------
 # where code runs
@@ -103,33 +104,33 @@ def _where(ctx: ProbeContext, pyfile: PyFile) -> str:
 # governance.explainability / governance.fairness
 # --------------------------------------------------------------------------------------------
 
-_SHAP = re.compile(r"^shap\.(?:\w+\.)*(?:\w*Explainer|explainers\.\w+)$")
+_SHAP = lazy(r"^shap\.(?:\w+\.)*(?:\w*Explainer|explainers\.\w+)$")
 _EXPLAINERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("shap", _SHAP),
-    ("shap", re.compile(r"^mlflow\.shap\.log_explanation$")),
-    ("lime", re.compile(r"^lime\.(?:\w+\.)*\w*Explainer$")),
-    ("captum", re.compile(r"^captum\.attr\.\w+$")),
-    ("interpret", re.compile(r"^interpret\.(?:glassbox|blackbox|greybox|perf)\.\w+$")),
-    ("alibi_explain", re.compile(r"^alibi\.explainers\.\w+$")),
-    ("dalex", re.compile(r"^dalex\.Explainer$")),
-    ("clarify", re.compile(r"^sagemaker\.clarify\.SHAPConfig$|\.run_explainability$")),
+    ("shap", lazy(r"^mlflow\.shap\.log_explanation$")),
+    ("lime", lazy(r"^lime\.(?:\w+\.)*\w*Explainer$")),
+    ("captum", lazy(r"^captum\.attr\.\w+$")),
+    ("interpret", lazy(r"^interpret\.(?:glassbox|blackbox|greybox|perf)\.\w+$")),
+    ("alibi_explain", lazy(r"^alibi\.explainers\.\w+$")),
+    ("dalex", lazy(r"^dalex\.Explainer$")),
+    ("clarify", lazy(r"^sagemaker\.clarify\.SHAPConfig$|\.run_explainability$")),
 )
-_LOGGED = re.compile(r"^mlflow\.(?:shap\.log_explanation|log_figure|log_artifacts?|log_dict|log_image|log_table)$"
+_LOGGED = lazy(r"^mlflow\.(?:shap\.log_explanation|log_figure|log_artifacts?|log_dict|log_image|log_table)$"
                      r"|^shap\.save_html$|\.savefig$|\.save_html$")
 
 _FAIRNESS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
-    ("fairlearn", re.compile(r"^fairlearn\.(?:metrics|reductions|postprocessing)\.\w+$"), ("sensitive_features",)),
-    ("aif360", re.compile(r"^aif360\.(?:metrics|algorithms)\.(?:\w+\.)*\w+$"), ("privileged_groups", "unprivileged_groups")),
-    ("aequitas", re.compile(r"^aequitas\.(?:group|bias|fairness)\.\w+$|^aequitas\.\w+\.\w+\.get_crosstabs$"), ("attr_cols",)),
-    ("giskard", re.compile(r"^giskard\.scan$"), ()),
-    ("responsibleai", re.compile(r"^responsibleai\.RAIInsights$"), ("cohort_list",)),
-    ("clarify_bias", re.compile(r"^sagemaker\.clarify\.BiasConfig$|\.run_bias$|\.run_pre_training_bias$"), ("facet_name",)),
-    ("tfma_slicing", re.compile(r"^tensorflow_model_analysis\.SlicingSpec$"), ("feature_keys", "feature_values")),
+    ("fairlearn", lazy(r"^fairlearn\.(?:metrics|reductions|postprocessing)\.\w+$"), ("sensitive_features",)),
+    ("aif360", lazy(r"^aif360\.(?:metrics|algorithms)\.(?:\w+\.)*\w+$"), ("privileged_groups", "unprivileged_groups")),
+    ("aequitas", lazy(r"^aequitas\.(?:group|bias|fairness)\.\w+$|^aequitas\.\w+\.\w+\.get_crosstabs$"), ("attr_cols",)),
+    ("giskard", lazy(r"^giskard\.scan$"), ()),
+    ("responsibleai", lazy(r"^responsibleai\.RAIInsights$"), ("cohort_list",)),
+    ("clarify_bias", lazy(r"^sagemaker\.clarify\.BiasConfig$|\.run_bias$|\.run_pre_training_bias$"), ("facet_name",)),
+    ("tfma_slicing", lazy(r"^tensorflow_model_analysis\.SlicingSpec$"), ("feature_keys", "feature_values")),
 )
 _ALWAYS_SLICED = frozenset({"giskard", "aequitas"})  # scanning or cross-tabulating groups is slicing
 
 
-_ANY_TOOL = re.compile("|".join(f"(?:{p.pattern})" for _, p in _EXPLAINERS)
+_ANY_TOOL = lazy("|".join(f"(?:{p.pattern})" for _, p in _EXPLAINERS)
                        + "|" + "|".join(f"(?:{p.pattern})" for _, p, _ in _FAIRNESS))
 
 
@@ -182,10 +183,10 @@ def _explain_fairness(ctx: ProbeContext) -> Iterator[Evidence]:
 # --------------------------------------------------------------------------------------------
 
 _POLICY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("conftest", re.compile(r"(?<![\w-])conftest\s+(?:test|verify)\b")),
-    ("opa", re.compile(r"(?<![\w-])opa\s+(?:test|eval|check)\b")),
-    ("kyverno", re.compile(r"(?<![\w-])kyverno\s+(?:apply|test)\b")),
-    ("gatekeeper", re.compile(r"(?<![\w-])gator\s+(?:test|verify)\b")),
+    ("conftest", lazy(r"(?<![\w-])conftest\s+(?:test|verify)\b")),
+    ("opa", lazy(r"(?<![\w-])opa\s+(?:test|eval|check)\b")),
+    ("kyverno", lazy(r"(?<![\w-])kyverno\s+(?:apply|test)\b")),
+    ("gatekeeper", lazy(r"(?<![\w-])gator\s+(?:test|verify)\b")),
 )
 _POLICY_ACTIONS = {"instrumenta/conftest-action": "conftest"}
 _GATE_TRIGGERS = frozenset({"push", "pull_request", "tag", "release"})
@@ -283,21 +284,21 @@ def _policy_gates(ctx: ProbeContext) -> Iterator[Evidence]:
 # --------------------------------------------------------------------------------------------
 
 _SUPPLY_ACTIONS = (
-    ("sbom", re.compile(r"^anchore/sbom-action|^CycloneDX/gh-\w+-generate-sbom", re.I)),
-    ("provenance", re.compile(r"^actions/attest-build-provenance|^actions/attest@|^slsa-framework/slsa-github-generator")),
-    ("pip_audit", re.compile(r"^pypa/gh-action-pip-audit")),
-    ("trivy", re.compile(r"^aquasecurity/trivy-action")),
-    ("gitleaks", re.compile(r"^gitleaks/gitleaks-action|^zricethezav/gitleaks-action")),
+    ("sbom", lazy(r"^anchore/sbom-action|^CycloneDX/gh-\w+-generate-sbom", re.I)),
+    ("provenance", lazy(r"^actions/attest-build-provenance|^actions/attest@|^slsa-framework/slsa-github-generator")),
+    ("pip_audit", lazy(r"^pypa/gh-action-pip-audit")),
+    ("trivy", lazy(r"^aquasecurity/trivy-action")),
+    ("gitleaks", lazy(r"^gitleaks/gitleaks-action|^zricethezav/gitleaks-action")),
 )
 _SUPPLY_COMMANDS = (
-    ("cosign", re.compile(r"(?<![\w-])cosign\s+(?:sign|verify|attest|sign-blob|verify-blob|verify-attestation)\b")),
-    ("provenance", re.compile(r"(?<![\w-])cosign\s+attest\b|(?<![\w-])slsa-verifier\s+verify")),
-    ("sbom", re.compile(r"(?<![\w-])(?:syft\s+\S|cyclonedx-py\b|cyclonedx-bom\b|cdxgen\b)|--format\s+(?:cyclonedx|spdx)")),
-    ("pip_audit", re.compile(r"(?<![\w-])pip-audit\b|-m\s+pip_audit\b")),
-    ("trivy", re.compile(r"(?<![\w-])trivy\s+(?:image|fs|filesystem|repo|repository|config|sbom|k8s)\b")),
-    ("gitleaks", re.compile(r"(?<![\w-])gitleaks\s+(?:detect|protect|git|dir)\b")),
-    ("model_signing", re.compile(r"(?<![\w-])model_signing\s+(?:sign|verify)\b|-m\s+model_signing\b")),
-    ("pip_licenses", re.compile(r"(?<![\w-])pip-licenses\b")),
+    ("cosign", lazy(r"(?<![\w-])cosign\s+(?:sign|verify|attest|sign-blob|verify-blob|verify-attestation)\b")),
+    ("provenance", lazy(r"(?<![\w-])cosign\s+attest\b|(?<![\w-])slsa-verifier\s+verify")),
+    ("sbom", lazy(r"(?<![\w-])(?:syft\s+\S|cyclonedx-py\b|cyclonedx-bom\b|cdxgen\b)|--format\s+(?:cyclonedx|spdx)")),
+    ("pip_audit", lazy(r"(?<![\w-])pip-audit\b|-m\s+pip_audit\b")),
+    ("trivy", lazy(r"(?<![\w-])trivy\s+(?:image|fs|filesystem|repo|repository|config|sbom|k8s)\b")),
+    ("gitleaks", lazy(r"(?<![\w-])gitleaks\s+(?:detect|protect|git|dir)\b")),
+    ("model_signing", lazy(r"(?<![\w-])model_signing\s+(?:sign|verify)\b|-m\s+model_signing\b")),
+    ("pip_licenses", lazy(r"(?<![\w-])pip-licenses\b")),
 )
 _SCANNERS = frozenset({"pip_audit", "trivy", "gitleaks"})  # their value is failing the build
 
@@ -382,12 +383,12 @@ def _pre_commit_hooks(ctx: ProbeContext) -> Iterator[Evidence]:
 # governance.review_cadence
 # --------------------------------------------------------------------------------------------
 
-_REVIEW_DIR = re.compile(r"(?:^|/)(?:model[-_])?reviews?/", re.I)
-_DATE_IN_NAME = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
-_FRONT_DATE = re.compile(r"""^date:\s*["']?(20\d\d)-(\d\d)-(\d\d)""", re.M)
+_REVIEW_DIR = lazy(r"(?:^|/)(?:model[-_])?reviews?/", re.I)
+_DATE_IN_NAME = lazy(r"(20\d\d)-(\d\d)-(\d\d)")
+_FRONT_DATE = lazy(r"""^date:\s*["']?(20\d\d)-(\d\d)-(\d\d)""", re.M)
 _WINDOW_DAYS = 365
 _QUARTER_DAYS = 92
-_ISSUE_STEP = re.compile(r"gh\s+issue\s+create|issues\.create|create-an-issue|issue-bot|create-issue", re.I)
+_ISSUE_STEP = lazy(r"gh\s+issue\s+create|issues\.create|create-an-issue|issue-bot|create-issue", re.I)
 
 
 def _record_date(ctx: ProbeContext, path: str) -> Optional[date]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 from scanner.facts.ci import ci_blocking_reasons, step_triggers
 from scanner.facts.yamldoc import YMap, as_list
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from .dvc import stage_commands
@@ -490,14 +491,14 @@ def _span_0x(doc: dict) -> Optional[tuple[int, int]]:
 
 # -- probe: where validation runs ------------------------------------------------------------------
 
-_GX_CLI = re.compile(
+_GX_CLI = lazy(
     r"(?<![\w./-])(?:great_expectations|gx)(?:\s+--?[\w-]+)*\s+checkpoint\s+run\s+(?P<name>[^\s;&|]+)"
 )
 _GX_ACTION = "great-expectations/great_expectations_action"
 _RUN_ATTRS = frozenset({"run_checkpoint", "run_validation_operator"})
-_CHECKS_RESULT = re.compile(r"\.success\b|\[\s*[\"']success[\"']\s*\]")
-_PY_SCRIPT = re.compile(r"(?<![\w./-])python(?:3(?:\.\d+)?)?\s+(?:-[A-Za-z]+\s+)*(?P<script>[\w./-]+\.py)(?![\w.])")
-_PY_MODULE = re.compile(r"(?<![\w./-])python(?:3(?:\.\d+)?)?\s+(?:-[A-Za-z]+\s+)*-m\s+(?P<module>[\w.]+)")
+_CHECKS_RESULT = lazy(r"\.success\b|\[\s*[\"']success[\"']\s*\]")
+_PY_SCRIPT = lazy(r"(?<![\w./-])python(?:3(?:\.\d+)?)?\s+(?:-[A-Za-z]+\s+)*(?P<script>[\w./-]+\.py)(?![\w.])")
+_PY_MODULE = lazy(r"(?<![\w./-])python(?:3(?:\.\d+)?)?\s+(?:-[A-Za-z]+\s+)*-m\s+(?P<module>[\w.]+)")
 NOT_CHECKED = "validation result never checked (no `.success`): a failing validation does not fail the run"
 
 

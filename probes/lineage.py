@@ -29,6 +29,7 @@ from scanner.facts.needles import Needles
 from scanner.facts.python import imports_of
 from scanner.facts.yamldoc import YMap
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from .dvc import ci_blocking_reasons
@@ -54,7 +55,7 @@ class DataPrivacy(Attributes):
 
 NOTEBOOK = "notebook only"
 TESTS_ONLY = "only in tests"
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
 
 
 def _code_reasons(pyfile: "PyFile") -> list[str]:
@@ -82,7 +83,7 @@ DATA_EXTENSIONS = frozenset({
 })
 # Images and archives are data only under a data directory (else they are docs assets, releases).
 _ONLY_UNDER_DATA_DIRS = frozenset({"png", "jpg", "jpeg", "gz", "zip"})
-_DATA_DIRS = re.compile(r"(?:^|/)(?:data|datasets?|raw|processed|interim|corpus|corpora)(?:/|$)", re.IGNORECASE)
+_DATA_DIRS = lazy(r"(?:^|/)(?:data|datasets?|raw|processed|interim|corpus|corpora)(?:/|$)", re.IGNORECASE)
 
 
 def data_like(pattern: str) -> bool:
@@ -114,7 +115,7 @@ def _gitattributes(ctx: ProbeContext, path: str) -> Iterator[Evidence]:
 
 # -- code: lakeFS, Delta, Iceberg, HF datasets -------------------------------------------------------
 
-_PINNED_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_PINNED_SHA = lazy(r"^[0-9a-f]{7,40}$")
 _BRANCHES = frozenset({"main", "master", "dev", "develop", "HEAD", "latest"})
 _DELTA_OPTIONS = frozenset({"versionAsOf", "timestampAsOf"})
 _ICEBERG_OPTIONS = frozenset({"snapshot-id", "as-of-timestamp"})
@@ -173,7 +174,7 @@ def _hf(ctx: ProbeContext, path: str, call: "Call", base: list[str]) -> Evidence
 
 # -- code: lineage and privacy -----------------------------------------------------------------------
 
-_MLFLOW_DATASET = re.compile(r"^mlflow\.(?:log_input|data\.\w+)$")
+_MLFLOW_DATASET = lazy(r"^mlflow\.(?:log_input|data\.\w+)$")
 _PRESIDIO = frozenset({"AnalyzerEngine", "AnonymizerEngine", "BatchAnalyzerEngine", "BatchAnonymizerEngine",
                        "DeanonymizeEngine"})
 
@@ -205,10 +206,10 @@ def _code_lineage(ctx: ProbeContext, path: str, pyfile: "PyFile") -> Iterator[Ev
 
 # -- IaC: DLP / Macie --------------------------------------------------------------------------------
 
-_TF_PRIVACY = re.compile(
+_TF_PRIVACY = lazy(
     r'^\s*resource\s+"(?P<type>google_data_loss_prevention_\w+|aws_macie2_\w+)"\s+"(?P<name>[^"]+)"', re.MULTILINE)
-_CFN_MACIE = re.compile(r"^[ \t]*Type:\s*[\"']?AWS::Macie::(?:Session|ClassificationJob|CustomDataIdentifier|FindingsFilter|AllowList)\b", re.MULTILINE)
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CFN_MACIE = lazy(r"^[ \t]*Type:\s*[\"']?AWS::Macie::(?:Session|ClassificationJob|CustomDataIdentifier|FindingsFilter|AllowList)\b", re.MULTILINE)
+_BLOCK_COMMENT = lazy(r"/\*.*?\*/", re.DOTALL)
 
 
 def _iac_privacy(ctx: ProbeContext, path: str) -> Iterator[Evidence]:
@@ -283,7 +284,7 @@ def _yaml_files(ctx: ProbeContext) -> Iterator[Evidence]:
 
 # -- CI: lakectl, OPENLINEAGE_URL --------------------------------------------------------------------
 
-_LAKECTL = re.compile(r"(?<![\w./-])lakectl\s+(?P<sub>[\w-]+)")
+_LAKECTL = lazy(r"(?<![\w./-])lakectl\s+(?P<sub>[\w-]+)")
 
 
 def _ci(ctx: ProbeContext) -> Iterator[Evidence]:

@@ -27,6 +27,7 @@ from scanner.facts.ci import CIModel
 from scanner.facts.python import Call, PyFile, PythonIndex
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from ._reach import Resolver as _Resolver  # noqa: F401  (kept importable here for tests)
@@ -162,18 +163,18 @@ NOT_WIRED = "not wired to CI or a runbook"
 LOOPBACK = "tracking server on localhost: not shared"
 HIDDEN_DESTINATION = "tracking URI is an environment reference: destination not visible"
 
-_ROLLBACK_NAME = re.compile(r"roll_?back|revert", re.IGNORECASE)
-_ROLLBACK_DEF = re.compile(r"^\s*(?:async\s+)?def\s+\w*(?:roll_?back|revert)\w*\s*\(", re.IGNORECASE | re.MULTILINE)
-_GH_SECRET = re.compile(r"\$\{\{\s*(?:secrets|vars)\.[A-Za-z0-9_]+\s*\}\}")
-_CI_VARIABLE = re.compile(r"^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})$")
-_URI_ASSIGNMENT = re.compile(
+_ROLLBACK_NAME = lazy(r"roll_?back|revert", re.IGNORECASE)
+_ROLLBACK_DEF = lazy(r"^\s*(?:async\s+)?def\s+\w*(?:roll_?back|revert)\w*\s*\(", re.IGNORECASE | re.MULTILINE)
+_GH_SECRET = lazy(r"\$\{\{\s*(?:secrets|vars)\.[A-Za-z0-9_]+\s*\}\}")
+_CI_VARIABLE = lazy(r"^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})$")
+_URI_ASSIGNMENT = lazy(
     r"""^\s*(?:(?:[A-Za-z_][\w.]*)?tracking_uri\w*|os\.environ\[\s*["']MLFLOW_TRACKING_URI["']\s*\])"""
     r"""\s*(?::[^=]+)?=\s*[rRuU]?["'](?P<value>[^"'\s]+)["']""",
     re.IGNORECASE,
 )
-_MENTIONS_MLFLOW = re.compile(r"mlflow|MLflow|MLFlow|MLFLOW|models:/")
-_TEMPLATED = re.compile(r"(?<!\$)\{\{|\{%")
-_MODEL_URI_IN_LINE = re.compile(r"models:/[^\s\"'`,(){}\[\]$]*")  # stops at template braces
+_MENTIONS_MLFLOW = lazy(r"mlflow|MLflow|MLFlow|MLFLOW|models:/")
+_TEMPLATED = lazy(r"(?<!\$)\{\{|\{%")
+_MODEL_URI_IN_LINE = lazy(r"models:/[^\s\"'`,(){}\[\]$]*")  # stops at template braces
 
 # -- which files this probe is handed ---------------------------------------------------------
 
@@ -641,7 +642,7 @@ def _tracking_uris_in_ci(ctx: ProbeContext, ci: CIModel) -> Iterator[Evidence]:
             yield ctx.unknown("mlflow.tracking_uri", f"CI file not readable: {reason}", path=path)
 
 
-_ENV_KEY_LINE = re.compile(r"""^\s*(?:-\s*)?["']?MLFLOW_TRACKING_URI["']?\s*[:=]""")
+_ENV_KEY_LINE = lazy(r"""^\s*(?:-\s*)?["']?MLFLOW_TRACKING_URI["']?\s*[:=]""")
 
 
 def _key_line(
@@ -888,4 +889,5 @@ PROBE = Probe(
     collect=collect,
     # "MLflow"/"MLFlow" catch framework loggers imported without the word "mlflow" in lower case
     python_tokens=("mlflow", "MLflow", "MLFlow", "models:/", "__main__", *PIPELINE_TOKENS),
+    weight=3,  # one evidence item per tracking file
 )

@@ -60,6 +60,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from scanner.facts.yamldoc import YamlError, load_all
 from scanner.models import Evidence, Outcome, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext, measurement
 from scanner.services import Response, ServiceError, ServiceLink
 from scanner.snapshot import FileSkipped
@@ -206,18 +207,18 @@ RUN_SOURCE_TYPES = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UN
 AUTOMATED_SOURCES = frozenset({"JOB", "PROJECT"})
 OWNER_KEYS = frozenset({"owner", "owners", "model_owner", "owner_email", "team", "maintainer", "maintainers"})
 COMMIT_TAG = "mlflow.source.git.commit"
-_PRODUCTION = re.compile(r"^(?:champion|prod(?:uction)?(?:[-_.].*)?|live|serving|deployed|current|stable)$", re.IGNORECASE)
-_CI_TAG = re.compile(
+_PRODUCTION = lazy(r"^(?:champion|prod(?:uction)?(?:[-_.].*)?|live|serving|deployed|current|stable)$", re.IGNORECASE)
+_CI_TAG = lazy(
     r"(?:^|[._])(?:github_run_id|ci_pipeline_id|ci_job_id|buildkite_build_id|circle_build_num|"
     r"build_buildid|jenkins_build_id|build_id|ci_run_id)$|^mlflow\.databricks\.job(?:run)?id$",
     re.IGNORECASE,
 )
-_DATA_HASH = re.compile(r"(?:dvc|data(?:set)?)[._-]?(?:md5|hash|digest|rev|version)$", re.IGNORECASE)
+_DATA_HASH = lazy(r"(?:dvc|data(?:set)?)[._-]?(?:md5|hash|digest|rev|version)$", re.IGNORECASE)
 # Audit tags on a model version: who approved or promoted it, or an approval status.
-_APPROVER_KEY = re.compile(
+_APPROVER_KEY = lazy(
     r"^(?:approved[_-]?by|approvers?|reviewed[_-]?by|reviewers?|signed[_-]?off[_-]?by|sign[_-]?off[_-]?by|"
     r"promoted[_-]?by|validated[_-]?by)$", re.IGNORECASE)
-_APPROVAL_KEY = re.compile(
+_APPROVAL_KEY = lazy(
     r"^(?:(?:model[_-]?)?(?:approval|validation|review)[_-]?status|approval|approved|sign[_-]?off|signoff)$",
     re.IGNORECASE)
 _POSITIVE = frozenset({"approved", "passed", "pass", "true", "yes", "ok", "validated", "accepted", "signed_off",
@@ -225,16 +226,16 @@ _POSITIVE = frozenset({"approved", "passed", "pass", "true", "yes", "ok", "valid
 _BLANK = frozenset({"", "none", "null", "n/a", "na", "-", "tbd", "todo", "pending", "unknown", "false", "no"})
 # Users that are automation, not people (CO-j counts people): bots, CI and service accounts,
 # Databricks service principals (application ids).
-_SERVICE_USER = re.compile(
+_SERVICE_USER = lazy(
     r"\[bot\]$|^(?:github-actions|gitlab-ci|gitlab-runner|jenkins|buildkite|circleci|azure-?pipelines|"
     r"runner|root|airflow|ci|cd|bot|robot|automation)$|^(?:svc|sa|ci|bot)[-_.]|"
     r"[-_.](?:bot|ci|svc|sa|service|automation|robot|runner)$|service[-_.]?principal|"
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # A model card committed to the repository (same file names the model_card probe reads)
-_CARD = re.compile(r"(?:^|/)(?:model[_-]?card[^/]*|modelcard[^/]*)\.(?:md|json)$", re.IGNORECASE)
-_CARD_CONTEXT = re.compile(r"model|regist|production|champion|serving|deployed|release", re.IGNORECASE)
+_CARD = lazy(r"(?:^|/)(?:model[_-]?card[^/]*|modelcard[^/]*)\.(?:md|json)$", re.IGNORECASE)
+_CARD_CONTEXT = lazy(r"model|regist|production|champion|serving|deployed|release", re.IGNORECASE)
 MAX_CARD_LINES = 5000
-_SHA = re.compile(r"^[0-9a-f]{7,64}$")
+_SHA = lazy(r"^[0-9a-f]{7,64}$")
 _LFS = b"version https://git-lfs"
 
 REGISTRY_KINDS = (

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 from scanner.facts.yamldoc import YamlError, load_all
 from scanner.facts.yamldoc import dig as _dig
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 MITCHELL_SECTIONS = (
@@ -72,16 +73,16 @@ def _ci(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
 
 
-_CARD_MD = re.compile(r"(?:^|/)(?:model[_-]?card[^/]*|modelcard[^/]*)\.md$", re.I)
-_CARD_JSON = re.compile(r"(?:^|/)model[_-]?card[^/]*\.json$", re.I)
-_README = re.compile(r"(?:^|/)README\.md$", re.I)
+_CARD_MD = lazy(r"(?:^|/)(?:model[_-]?card[^/]*|modelcard[^/]*)\.md$", re.I)
+_CARD_JSON = lazy(r"(?:^|/)model[_-]?card[^/]*\.json$", re.I)
+_README = lazy(r"(?:^|/)README\.md$", re.I)
 
 # --------------------------------------------------------------------------------------------
 # markdown sections and "real text"
 # --------------------------------------------------------------------------------------------
 
 _SECTION_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(p), s) for p, s in (
+    (lazy(p), s) for p, s in (
         ((r"model details|model description|model overview|model summary|model information|about (?:the|this) model"
           r"|^overview$|^description$|model architecture|^model$"), ("model_details",)),
         ((r"intended use|intended purpose|^uses?$|direct use|downstream use|use cases?|out.of.scope|how to use"
@@ -99,26 +100,26 @@ _SECTION_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )
 _GEBRU_PATTERNS = (
-    (re.compile(r"motivation"), "motivation"),
-    (re.compile(r"composition"), "composition"),
-    (re.compile(r"collection"), "collection"),
-    (re.compile(r"preprocessing|cleaning|labell?ing"), "preprocessing"),
-    (re.compile(r"^uses?$|intended use"), "uses"),
-    (re.compile(r"distribution"), "distribution"),
-    (re.compile(r"maintenance"), "maintenance"),
+    (lazy(r"motivation"), "motivation"),
+    (lazy(r"composition"), "composition"),
+    (lazy(r"collection"), "collection"),
+    (lazy(r"preprocessing|cleaning|labell?ing"), "preprocessing"),
+    (lazy(r"^uses?$|intended use"), "uses"),
+    (lazy(r"distribution"), "distribution"),
+    (lazy(r"maintenance"), "maintenance"),
 )
 
 _PLACEHOLDERS = (
-    re.compile(r"<!--.*?-->", re.S),
-    re.compile(r"\[\s*more information needed\s*\]|more information needed|more info needed", re.I),
-    re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S),
-    re.compile(r"\bN/A\b", re.I),
-    re.compile(r"\[[^\]\n]{0,160}\](?!\()"),  # [describe the model here] (but not [link](url))
-    re.compile(r"<[^<>\n]{0,160}>"),  # <model name>, and inline HTML
+    lazy(r"<!--.*?-->", re.S),
+    lazy(r"\[\s*more information needed\s*\]|more information needed|more info needed", re.I),
+    lazy(r"\{\{.*?\}\}|\{%.*?%\}", re.S),
+    lazy(r"\bN/A\b", re.I),
+    lazy(r"\[[^\]\n]{0,160}\](?!\()"),  # [describe the model here] (but not [link](url))
+    lazy(r"<[^<>\n]{0,160}>"),  # <model name>, and inline HTML
 )
-_TODO = re.compile(r"\b(?:TODO|TBD|TBA|FIXME)\b")
-_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
-_LOREM = re.compile(r"lorem ipsum", re.I)
+_TODO = lazy(r"\b(?:TODO|TBD|TBA|FIXME)\b")
+_LINK = lazy(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
+_LOREM = lazy(r"lorem ipsum", re.I)
 # Prompt sentences of the common templates: the paper's prompts and the Hugging Face template's
 # boilerplate. A line that starts with one of them (normalised) is template text, not content.
 _TEMPLATE_PROMPTS = tuple(
@@ -143,7 +144,7 @@ _TEMPLATE_PROMPTS = tuple(
         "fill in", "to be completed", "to be added", "coming soon",
     )
 )
-_WORD = re.compile(r"[A-Za-z]{2,}|\d+(?:\.\d+)?")
+_WORD = lazy(r"[A-Za-z]{2,}|\d+(?:\.\d+)?")
 _MIN_WORDS = 4
 
 
@@ -409,12 +410,12 @@ def _json_cards(ctx: ProbeContext) -> Iterator[tuple[Evidence, _Card]]:
 # governance.data_doc
 # --------------------------------------------------------------------------------------------
 
-_DATASHEET = re.compile(r"(?:^|/)data[_-]?sheet[^/]*\.md$", re.I)
-_DATA_CARD = re.compile(r"(?:^|/)data[_-]?card[^/]*\.md$", re.I)
-_DICTIONARY = re.compile(r"(?:^|/)data[_-]?dictionary[^/]*\.(?:csv|md|ya?ml)$", re.I)
-_FEATURE_DOC = re.compile(r"(?:^|/)(?:features?[_-]?(?:dictionary|docs?|catalog|definitions)?|feature[_-]store)\.md$", re.I)
-_DOCS_DATA = re.compile(r"(?:^|/)docs?/(?:[^/]+/)*data[^/]*\.md$", re.I)
-_DICT_HEADER = re.compile(r"column|field|feature|variable|attribute|name", re.I)
+_DATASHEET = lazy(r"(?:^|/)data[_-]?sheet[^/]*\.md$", re.I)
+_DATA_CARD = lazy(r"(?:^|/)data[_-]?card[^/]*\.md$", re.I)
+_DICTIONARY = lazy(r"(?:^|/)data[_-]?dictionary[^/]*\.(?:csv|md|ya?ml)$", re.I)
+_FEATURE_DOC = lazy(r"(?:^|/)(?:features?[_-]?(?:dictionary|docs?|catalog|definitions)?|feature[_-]store)\.md$", re.I)
+_DOCS_DATA = lazy(r"(?:^|/)docs?/(?:[^/]+/)*data[^/]*\.md$", re.I)
+_DICT_HEADER = lazy(r"column|field|feature|variable|attribute|name", re.I)
 _DICT_KEYS = ("columns", "fields", "features", "variables", "schema", "attributes")
 
 
@@ -515,23 +516,23 @@ def _data_docs(ctx: ProbeContext) -> Iterator[Evidence]:
 # governance.policy_doc
 # --------------------------------------------------------------------------------------------
 
-_POLICY_PATH = re.compile(
+_POLICY_PATH = lazy(
     r"(?:^|/)SECURITY\.md$|(?:^|/)[^/]*(?:polic(?:y|ies)|risk|dpia|privacy|responsible[_-]?ai|ai[_-]?act|compliance)"
     r"[^/]*\.md$|(?:^|/)(?:governance|compliance)/(?:[^/]+/)*[^/]+\.md$",
     re.I,
 )
 # review records (RUBRIC GV-j) and blank templates are not policies
-_NOT_POLICY = re.compile(r"(?:^|/)reviews?/|template[^/]*$", re.I)
+_NOT_POLICY = lazy(r"(?:^|/)reviews?/|template[^/]*$", re.I)
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("gdpr", re.compile(r"\bGDPR\b|General Data Protection Regulation", re.I)),
-    ("ccpa", re.compile(r"\bCCPA\b|\bCPRA\b|California Consumer Privacy", re.I)),
-    ("eu_ai_act", re.compile(r"\bEU AI Act\b|\bAI Act\b|Artificial Intelligence Act|Regulation \(EU\) 2024/1689", re.I)),
-    ("nist_ai_rmf", re.compile(r"\bAI RMF\b|AI Risk Management Framework|NIST AI 100-1", re.I)),
-    ("iso_42001", re.compile(r"\bISO(?:/IEC)?\s*42001\b", re.I)),
-    ("risk_assessment", re.compile(r"risk assessment|risk tier|risk rating|risk register|model risk", re.I)),
-    ("dpia", re.compile(r"\bDPIA\b|data protection impact assessment", re.I)),
-    ("security", re.compile(r"vulnerabilit|security polic|security issue|security@", re.I)),
-    ("responsible_ai", re.compile(r"responsible AI|AI principles", re.I)),
+    ("gdpr", lazy(r"\bGDPR\b|General Data Protection Regulation", re.I)),
+    ("ccpa", lazy(r"\bCCPA\b|\bCPRA\b|California Consumer Privacy", re.I)),
+    ("eu_ai_act", lazy(r"\bEU AI Act\b|\bAI Act\b|Artificial Intelligence Act|Regulation \(EU\) 2024/1689", re.I)),
+    ("nist_ai_rmf", lazy(r"\bAI RMF\b|AI Risk Management Framework|NIST AI 100-1", re.I)),
+    ("iso_42001", lazy(r"\bISO(?:/IEC)?\s*42001\b", re.I)),
+    ("risk_assessment", lazy(r"risk assessment|risk tier|risk rating|risk register|model risk", re.I)),
+    ("dpia", lazy(r"\bDPIA\b|data protection impact assessment", re.I)),
+    ("security", lazy(r"vulnerabilit|security polic|security issue|security@", re.I)),
+    ("responsible_ai", lazy(r"responsible AI|AI principles", re.I)),
 )
 _NAME_TOPICS = (("risk", "risk_assessment"), ("dpia", "dpia"), ("security", "security"))
 _FRAMEWORKS = frozenset({"gdpr", "ccpa", "eu_ai_act", "nist_ai_rmf", "iso_42001", "dpia", "risk_assessment"})

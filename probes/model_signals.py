@@ -30,12 +30,13 @@ from probes._ci_links import runs_by_path
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap, dig, entry_span, span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 _MAX_ITEMS = 100
 _MAX_DEPTH = 12
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
-_YAML = re.compile(r"\.ya?ml$|\.rules$")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_YAML = lazy(r"\.ya?ml$|\.rules$")
 
 # --------------------------------------------------------------------------------------------
 # attribute models
@@ -160,19 +161,19 @@ def _bool(value: Any) -> Optional[bool]:
 
 _ROUTE_ATTRS = frozenset({"get", "post", "put", "patch", "route", "api_route", "websocket", "api"})
 _CLIENT_ROOTS = frozenset({"requests", "httpx", "aiohttp", "client", "session"})
-_PREDICT_CALL = re.compile(r"(?:^|\.)(?:predict\w*|infer\w*|forecast\w*|classify|score|generate|embed\w*|"
+_PREDICT_CALL = lazy(r"(?:^|\.)(?:predict\w*|infer\w*|forecast\w*|classify|score|generate|embed\w*|"
                            r"model)$|\w\.run$")
-_ID_NAME = re.compile(r"request_?id|req_?id|correlation_?id|trace_?id|inference_?id|prediction_?id|event_?id|"
+_ID_NAME = lazy(r"request_?id|req_?id|correlation_?id|trace_?id|inference_?id|prediction_?id|event_?id|"
                       r"x-request-id|x-correlation-id|requestid|correlationid", re.I)
-_OUTPUT_NAME = re.compile(r"pred|prediction|score|proba|output|result|label|forecast|y_hat|yhat", re.I)
-_INPUT_NAME = re.compile(r"^(?:features?|inputs?|payload|body|instances?|data|x|record|items?|text|prompt|query|"
+_OUTPUT_NAME = lazy(r"pred|prediction|score|proba|output|result|label|forecast|y_hat|yhat", re.I)
+_INPUT_NAME = lazy(r"^(?:features?|inputs?|payload|body|instances?|data|x|record|items?|text|prompt|query|"
                          r"sample|rows?|df|request_data|model_input)$|features|inputs", re.I)
 _NOT_INPUT_PARAMS = frozenset({"self", "cls", "request", "req", "response", "background_tasks", "db", "session",
                                "ctx", "context", "settings"})
 _LOG_ATTRS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg"})
 _SINK_ATTRS = frozenset({"send", "produce", "send_and_wait", "publish", "put_record", "put_records",
                          "send_message", "insert_rows_json"})
-_SINK_RECEIVER = re.compile(r"produc|publish|kinesis|firehose|kafka|pubsub|sqs|stream|queue|bus|topic|bigquery|bq",
+_SINK_RECEIVER = lazy(r"produc|publish|kinesis|firehose|kafka|pubsub|sqs|stream|queue|bus|topic|bigquery|bq",
                             re.I)
 _SERVING_ROOTS = frozenset({"fastapi", "flask", "bentoml", "ray", "starlette", "litserve"})
 _LABELS = ("inputs", "outputs", "request_id")
@@ -575,35 +576,35 @@ def _azure_collector(ctx: ProbeContext, path: str, doc: YMap, collector: YMap) -
 # alert rules: staleness (MO-m), compute performance (MO-o), business KPI alerts (MO-l)
 # ============================================================================================
 
-_ALERT_LINE = re.compile(r"^\s*-?\s*alert\s*:", re.M)
-_METRIC = re.compile(r"[a-zA-Z_:][\w:]*")
+_ALERT_LINE = lazy(r"^\s*-?\s*alert\s*:", re.M)
+_METRIC = lazy(r"[a-zA-Z_:][\w:]*")
 _PROMQL_WORDS = frozenset({
     "time", "sum", "max", "min", "avg", "count", "rate", "irate", "increase", "by", "without", "on", "ignoring",
     "and", "or", "unless", "bool", "histogram_quantile", "absent", "absent_over_time", "max_over_time",
     "min_over_time", "avg_over_time", "le", "group_left", "group_right", "offset", "topk", "bottomk", "delta",
     "deriv", "clamp_min", "clamp_max", "abs", "vector", "scalar", "quantile", "label_replace", "timestamp",
 })
-_TIMESTAMP_METRIC = re.compile(
+_TIMESTAMP_METRIC = lazy(
     r"last_?(?:trained|training|train|retrain\w*|success\w*|run|update\w*|refresh\w*|completion\w*|deploy\w*)"
     r"|(?:model|data|dataset|feature|training|pipeline|job|batch)\w*_(?:timestamp|created|trained|updated|time)\w*"
     r"|trained_at|created_timestamp|freshness|model_age|data_age|_age_seconds", re.I)
-_INFRA_METRIC = re.compile(r"^(?:up|kube_\w+|node_\w+|container_\w+|process_\w+|go_\w+|prometheus_\w+)$")
-_ABSENT = re.compile(r"absent_over_time\s*\(\s*([a-zA-Z_:][\w:]*)")
-_LATENCY = re.compile(r"duration|latency|response_time|_seconds_bucket|request_time", re.I)
-_ERRORS = re.compile(r"error|fail|exception", re.I)
-_STATUS_5XX = re.compile(r"""(?:status|code|status_code|response_code)\s*=~?\s*["']5""")
-_GPU = re.compile(r"DCGM_FI_DEV_\w+|nvidia_gpu\w*|gpu_util\w*|gpu_memory\w*", re.I)
-_CPU = re.compile(r"container_cpu_usage_seconds_total|process_cpu_seconds_total|node_cpu_seconds_total|cpu_usage\w*|cpu_utili[sz]ation\w*", re.I)
-_MEMORY = re.compile(r"container_memory_working_set_bytes|container_memory_rss|process_resident_memory_bytes"
+_INFRA_METRIC = lazy(r"^(?:up|kube_\w+|node_\w+|container_\w+|process_\w+|go_\w+|prometheus_\w+)$")
+_ABSENT = lazy(r"absent_over_time\s*\(\s*([a-zA-Z_:][\w:]*)")
+_LATENCY = lazy(r"duration|latency|response_time|_seconds_bucket|request_time", re.I)
+_ERRORS = lazy(r"error|fail|exception", re.I)
+_STATUS_5XX = lazy(r"""(?:status|code|status_code|response_code)\s*=~?\s*["']5""")
+_GPU = lazy(r"DCGM_FI_DEV_\w+|nvidia_gpu\w*|gpu_util\w*|gpu_memory\w*", re.I)
+_CPU = lazy(r"container_cpu_usage_seconds_total|process_cpu_seconds_total|node_cpu_seconds_total|cpu_usage\w*|cpu_utili[sz]ation\w*", re.I)
+_MEMORY = lazy(r"container_memory_working_set_bytes|container_memory_rss|process_resident_memory_bytes"
                      r"|memory_usage\w*", re.I)
-_COMPARISON = re.compile(r"(?:>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)")
-_MODEL_SERVICE = re.compile(r"model|predict|inferenc|serving|kserve|seldon|triton|torchserve|bento|mlserver|scor|"
+_COMPARISON = lazy(r"(?:>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)")
+_MODEL_SERVICE = lazy(r"model|predict|inferenc|serving|kserve|seldon|triton|torchserve|bento|mlserver|scor|"
                             r"recommend|embedding|classif|forecast|rank|llm|\bml\b|ml[-_]", re.I)
-_KPI = re.compile(r"revenue|conversion|churn_rate|churned_(?:customers|users|accounts)|click_?through|(?:^|_)ctr(?:_|$)"
+_KPI = lazy(r"revenue|conversion|churn_rate|churned_(?:customers|users|accounts)|click_?through|(?:^|_)ctr(?:_|$)"
                   r"|retention_rate|gmv|bookings|order_value|(?:^|_)aov(?:_|$)|profit|uplift|arpu|(?:^|_)ltv(?:_|$)"
                   r"|lifetime_value|signup_rate|approval_rate|acceptance_rate|fraud_loss|chargeback", re.I)
 # model metrics about a business target (`conversion_auc`) and service plumbing are not KPIs
-_MODEL_METRIC = re.compile(r"auc|f1|precision|recall|accuracy|loss|rmse|mae|mse|mape|r2|logloss|brier"
+_MODEL_METRIC = lazy(r"auc|f1|precision|recall|accuracy|loss|rmse|mae|mse|mape|r2|logloss|brier"
                            r"|duration|latency|requests|timestamp|_seconds|_bytes|errors", re.I)
 
 
@@ -879,10 +880,10 @@ def _prometheus_alerts(ctx: ProbeContext) -> Iterator[Evidence]:
 
 # -- orchestrator freshness: Airflow SLAs, Dagster freshness checks/policies ------------------
 
-_SLA = re.compile(r"""["']?\bsla["']?\s*[:=]\s*(?!None\b)\S""")
-_SLA_ROUTE = re.compile(r"""\bsla_miss_callback\s*=\s*(?!None\b)\S|["']?\bemail["']?\s*[:=]\s*(?!None\b|\[\s*\])\S""")
-_NO_SCHEDULE = re.compile(r"""\bschedule(?:_interval)?\s*=\s*None\b""")
-_TRAINING = re.compile(r"train|retrain|\bfit\b|model", re.I)
+_SLA = lazy(r"""["']?\bsla["']?\s*[:=]\s*(?!None\b)\S""")
+_SLA_ROUTE = lazy(r"""\bsla_miss_callback\s*=\s*(?!None\b)\S|["']?\bemail["']?\s*[:=]\s*(?!None\b|\[\s*\])\S""")
+_NO_SCHEDULE = lazy(r"""\bschedule(?:_interval)?\s*=\s*None\b""")
+_TRAINING = lazy(r"train|retrain|\bfit\b|model", re.I)
 _FRESHNESS_CHECKS = frozenset({"build_last_update_freshness_checks", "build_time_partition_freshness_checks"})
 
 
@@ -956,8 +957,8 @@ def _dagster_freshness(ctx: ProbeContext, pyfile: PyFile) -> Iterator[Evidence]:
 # MO-j: training/serving skew
 # ============================================================================================
 
-_TRAIN_DATA = re.compile(r"train", re.I)
-_SERVING_DATA = re.compile(r"serv|prod|online|live|inference|request|logged|captur|traffic|predictions?_log", re.I)
+_TRAIN_DATA = lazy(r"train", re.I)
+_SERVING_DATA = lazy(r"serv|prod|online|live|inference|request|logged|captur|traffic|predictions?_log", re.I)
 
 
 def _role(text: str, wanted: re.Pattern[str], other: re.Pattern[str]) -> str:
@@ -1093,10 +1094,10 @@ def _notebook_skew(ctx: ProbeContext, pyfile: PyFile) -> Iterator[Evidence]:
 # MO-l (level 4.3): quality per slice, business KPIs
 # ============================================================================================
 
-_QUALITY_FN = re.compile(r"(?:^|\.)(?:\w+_score|accuracy\w*|precision\w*|recall\w*|f1\w*|\w*auc\w*|roc_\w+|"
+_QUALITY_FN = lazy(r"(?:^|\.)(?:\w+_score|accuracy\w*|precision\w*|recall\w*|f1\w*|\w*auc\w*|roc_\w+|"
                          r"mean_absolute\w*|mean_squared\w*|root_mean\w*|rmse|mae|mape|log_loss|brier\w*|"
                          r"balanced_accuracy\w*)$", re.I)
-_TFMA_TEXT = re.compile(r"slicing_specs\s*\{[^}]*feature_keys\s*:\s*[\"']([\w.-]+)[\"']", re.S)
+_TFMA_TEXT = lazy(r"slicing_specs\s*\{[^}]*feature_keys\s*:\s*[\"']([\w.-]+)[\"']", re.S)
 
 
 def _quality_calls(node: ast.AST) -> list[str]:
@@ -1177,7 +1178,7 @@ def _sliced_quality(ctx: ProbeContext) -> Iterator[Evidence]:
                                subject="tfma")
 
 
-_KPI_LOGGERS = re.compile(r"^(?:mlflow\.log_metrics?|wandb\.log|\w+\.log_metrics?|wandb\.\w+\.log|"
+_KPI_LOGGERS = lazy(r"^(?:mlflow\.log_metrics?|wandb\.log|\w+\.log_metrics?|wandb\.\w+\.log|"
                           r"prometheus_client\.(?:Gauge|Counter|Histogram|Summary))$")
 
 

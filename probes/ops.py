@@ -25,6 +25,7 @@ from scanner.facts.yamldoc import dig as _dig
 from scanner.facts.yamldoc import entry_span as _key_span
 from scanner.facts.yamldoc import span as _span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 # --------------------------------------------------------------------------------------------
@@ -84,8 +85,8 @@ class Runbook(Attributes):
 # shared helpers
 # --------------------------------------------------------------------------------------------
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
-_YAML = re.compile(r"\.ya?ml$|\.rules$")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_YAML = lazy(r"\.ya?ml$|\.rules$")
 _MAX_ITEMS = 200
 _MAX_DEPTH = 12
 
@@ -111,8 +112,8 @@ def _line_of(text: str, offset: int) -> int:
 # ops.dependency_updates
 # --------------------------------------------------------------------------------------------
 
-_DEPENDABOT = re.compile(r"^\.github/dependabot\.ya?ml$")
-_RENOVATE = re.compile(r"^(?:\.github/|\.gitlab/)?(?:renovate\.json5?|\.renovaterc(?:\.json5?)?)$")
+_DEPENDABOT = lazy(r"^\.github/dependabot\.ya?ml$")
+_RENOVATE = lazy(r"^(?:\.github/|\.gitlab/)?(?:renovate\.json5?|\.renovaterc(?:\.json5?)?)$")
 
 
 def _dependabot(ctx: ProbeContext, path: str) -> Iterator[Evidence]:
@@ -181,7 +182,7 @@ _LIBRARY_CALLS = {
 }
 _METRIC_ROOTS = frozenset({"prometheus_client", "prometheus_fastapi_instrumentator", "prometheus_flask_exporter",
                            "starlette_exporter", "opentelemetry", "statsd", "datadog"})
-_OTEL_CREATE = re.compile(r"^create_(?:counter|histogram|up_down_counter|gauge|observable_\w+)$")
+_OTEL_CREATE = lazy(r"^create_(?:counter|histogram|up_down_counter|gauge|observable_\w+)$")
 _STATSD_ATTRS = frozenset({"incr", "increment", "decr", "decrement", "timing", "timer", "gauge", "histogram",
                            "distribution", "set"})
 
@@ -248,10 +249,10 @@ def _scrape_monitors(ctx: ProbeContext) -> Iterator[Evidence]:
 # ops.alert_rules, ops.alert_routing, ops.dashboards (YAML side), ops.runbook (annotations)
 # --------------------------------------------------------------------------------------------
 
-_DRIFT = re.compile(r"drift|(?:^|[^a-z])psi(?:[^a-z]|$)|(?:^|[^a-z])ks(?:[^a-z]|$)|kolmogorov|share_of_drifted|jensen|wasserstein",
+_DRIFT = lazy(r"drift|(?:^|[^a-z])psi(?:[^a-z]|$)|(?:^|[^a-z])ks(?:[^a-z]|$)|kolmogorov|share_of_drifted|jensen|wasserstein",
                     re.I)
-_ALERT_LINE = re.compile(r"^\s*-?\s*alert\s*:", re.M)
-_RECEIVERS_LINE = re.compile(r"^\s*receivers\s*:", re.M)
+_ALERT_LINE = lazy(r"^\s*-?\s*alert\s*:", re.M)
+_RECEIVERS_LINE = lazy(r"^\s*receivers\s*:", re.M)
 _CHANNELS = {
     "webhook": "webhook", "slack": "slack", "pagerduty": "pagerduty", "email": "email", "opsgenie": "opsgenie",
     "msteams": "msteams", "msteamsv2": "msteams",
@@ -510,16 +511,16 @@ def _yaml_dashboards(doc: YMap) -> Optional[tuple[int, int, str]]:
 # --------------------------------------------------------------------------------------------
 
 _NOTIFY = (
-    ("slack", re.compile(r"slack", re.I)),
-    ("msteams", re.compile(r"teams|webhook\.office|office\.com/webhook|office365Connector", re.I)),
-    ("discord", re.compile(r"discord", re.I)),
-    ("googlechat", re.compile(r"googlechat|chat\.googleapis\.com", re.I)),
-    ("mattermost", re.compile(r"mattermost|rocketSend|rocket\.chat", re.I)),
-    ("pagerduty", re.compile(r"pagerduty", re.I)),
-    ("opsgenie", re.compile(r"opsgenie", re.I)),
-    ("email", re.compile(r"send-?mail|\bmail\b|emailext|smtp|\bses\b", re.I)),
-    ("issue", re.compile(r"issues\.create|gh\s+issue\s+create|create-issue", re.I)),
-    ("webhook", re.compile(r"\b(?:curl|wget|Invoke-RestMethod)\b.*(?:webhook|hooks?\.|https?://)", re.I)),
+    ("slack", lazy(r"slack", re.I)),
+    ("msteams", lazy(r"teams|webhook\.office|office\.com/webhook|office365Connector", re.I)),
+    ("discord", lazy(r"discord", re.I)),
+    ("googlechat", lazy(r"googlechat|chat\.googleapis\.com", re.I)),
+    ("mattermost", lazy(r"mattermost|rocketSend|rocket\.chat", re.I)),
+    ("pagerduty", lazy(r"pagerduty", re.I)),
+    ("opsgenie", lazy(r"opsgenie", re.I)),
+    ("email", lazy(r"send-?mail|\bmail\b|emailext|smtp|\bses\b", re.I)),
+    ("issue", lazy(r"issues\.create|gh\s+issue\s+create|create-issue", re.I)),
+    ("webhook", lazy(r"\b(?:curl|wget|Invoke-RestMethod)\b.*(?:webhook|hooks?\.|https?://)", re.I)),
 )
 
 
@@ -589,8 +590,8 @@ def _ci_notifications(ctx: ProbeContext) -> Iterator[Evidence]:
             break  # one notification per job is the fact; more are the same fact
 
 
-_AIRFLOW_CALLBACK = re.compile(r"""["']?on_failure_callback["']?\s*[:=]\s*(?!None\b)\S""")
-_AIRFLOW_EMAIL = re.compile(r"""["']?email_on_failure["']?\s*[:=]\s*True\b""")
+_AIRFLOW_CALLBACK = lazy(r"""["']?on_failure_callback["']?\s*[:=]\s*(?!None\b)\S""")
+_AIRFLOW_EMAIL = lazy(r"""["']?email_on_failure["']?\s*[:=]\s*True\b""")
 _DAG_CALLS = ("airflow.DAG", "airflow.models.DAG", "airflow.models.dag.DAG", "airflow.sdk.DAG",
               "airflow.decorators.dag", "airflow.sdk.dag")
 
@@ -691,7 +692,7 @@ def _numeric(ctx: ProbeContext) -> Iterator[Evidence]:
 # ops.runbook (files)
 # --------------------------------------------------------------------------------------------
 
-_RUNBOOK = re.compile(r"(?:^|/)runbooks?(?:[-_.][^/]*)?\.md$|(?:^|/)runbooks?/.+\.md$", re.I)
+_RUNBOOK = lazy(r"(?:^|/)runbooks?(?:[-_.][^/]*)?\.md$|(?:^|/)runbooks?/.+\.md$", re.I)
 
 
 def _runbooks(ctx: ProbeContext) -> Iterator[Evidence]:

@@ -31,6 +31,7 @@ from scanner.facts.ci import trigger_types
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 if TYPE_CHECKING:
@@ -118,12 +119,12 @@ class Publish:
     approval: Optional[str] = None
 
 
-_DATA_NAME = re.compile(
+_DATA_NAME = lazy(
     r"(?i)(extract|ingest|load|read|write|fetch|download|upload|export|etl|transform|preprocess|prep"
     r"|clean|feature|validat|check|quality|expect|profil|split|dataset|data|sql|query|table|snapshot"
     r"|copy|transfer|parquet|csv|materiali[sz]e|importer)"
 )
-_DATA_CALL = re.compile(
+_DATA_CALL = lazy(
     r"(?:^|\.)(?:read_(?:csv|parquet|sql|sql_query|sql_table|json|table|excel|feather|orc)"
     r"|to_(?:csv|parquet|sql|json|feather|orc)|load_dataset|run_checkpoint|validate|save_as_table"
     r"|saveAsTable|insert_rows_json|load_table_from_dataframe|upload_file|download_file)$"
@@ -377,8 +378,8 @@ def _function_tasks(module: Module, body: list[ast.stmt], task_funcs: dict[str, 
 
 _AIRFLOW_DAG = ("airflow.DAG", "airflow.models.DAG", "airflow.models.dag.DAG", "airflow.sdk.DAG")
 _AIRFLOW_DAG_DECORATOR = ("airflow.decorators.dag", "airflow.sdk.dag", "airflow.decorators.dag.dag")
-_AIRFLOW_OPERATOR = re.compile(r"(?:Operator|Sensor)(?:Async)?$")
-_AIRFLOW_DATA_OPERATOR = re.compile(
+_AIRFLOW_OPERATOR = lazy(r"(?:Operator|Sensor)(?:Async)?$")
+_AIRFLOW_DATA_OPERATOR = lazy(
     r"(?i)(sql|query|transfer|tos3|togcs|s3|gcs|bigquery|snowflake|redshift|postgres|mysql|spark|dbt|"
     r"greatexpectations|glue|athena|dataquality|check|dataflow|dataproc|databricks)"
 )
@@ -1204,7 +1205,7 @@ def _module_for(ctx: ProbeContext, path: str, modules: dict[str, Module]) -> Opt
     return modules[path]
 
 
-_RUN_PIPELINE = re.compile(r"\brun-pipeline\b.*--module-name[= ]+([\w.]+)")
+_RUN_PIPELINE = lazy(r"\brun-pipeline\b.*--module-name[= ]+([\w.]+)")
 
 
 def _ci_module_names(ctx: ProbeContext) -> set[str]:
@@ -1223,7 +1224,7 @@ def _ci_module_names(ctx: ProbeContext) -> set[str]:
 # -- Azure ML pipeline and schedule YAML ------------------------------------------------------
 
 _AML_SCHEMA = "azuremlschemas.azureedge.net"
-_AML_MARKER = re.compile(r"azuremlschemas\.azureedge\.net|^type:[ \t]*pipeline\b|^create_job:", re.MULTILINE)
+_AML_MARKER = lazy(r"azuremlschemas\.azureedge\.net|^type:[ \t]*pipeline\b|^create_job:", re.MULTILINE)
 
 
 def _aml_yaml_docs(ctx: ProbeContext) -> Iterator[Evidence | tuple[str, YMap]]:
@@ -1293,8 +1294,8 @@ def _aml_trigger(trigger: dict[str, Any]) -> str:
     return f"every {trigger.get('interval', 1)} {trigger.get('frequency', 'period')}"
 
 
-_AZ_ML_CREATE = re.compile(r"\baz\s+ml\s+(?:job|schedule)\s+(?:create|update)\b")
-_AZ_FILE = re.compile(r"(?:--file|-f)[= ]+(\S+)")
+_AZ_ML_CREATE = lazy(r"\baz\s+ml\s+(?:job|schedule)\s+(?:create|update)\b")
+_AZ_FILE = lazy(r"(?:--file|-f)[= ]+(\S+)")
 
 
 def _aml_ci_files(ctx: ProbeContext) -> set[str]:
@@ -1404,7 +1405,7 @@ def _python(ctx: ProbeContext) -> Iterator[Evidence]:
         yield from _emit_publishes(ctx, item)
 
 
-_IMPORTS = re.compile(r"^\s*(?:import|from)\s+(?:" + "|".join(
+_IMPORTS = lazy(r"^\s*(?:import|from)\s+(?:" + "|".join(
     [r for r in _PY_ROOTS if r not in ("sagemaker", "azure")] + ["kedro", r"sagemaker\.workflow", r"azure\.ai\.ml"])
     + r")\b", re.MULTILINE)
 
@@ -1840,7 +1841,7 @@ def _aml_reach(module: Module, code: _Code) -> None:
 
 # -- CI deploys ------------------------------------------------------------------------------
 
-_DEPLOY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, re.compile(rx)) for tool, rx in (
+_DEPLOY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, lazy(rx)) for tool, rx in (
     ("kubeflow", r"\bkfp\s+(?:.*\s)?(?:dsl\s+compile|pipeline\s+(?:create|upload|create-version)|recurring-run\s+create)\b"),
     ("prefect", r"\bprefect\s+(?:deploy|deployment\s+(?:apply|build))\b"),
     ("databricks", r"\bdatabricks\s+bundle\s+deploy\b"),
@@ -1856,16 +1857,16 @@ _DEPLOY_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((tool, re.comp
 ))
 # Python scripts that compile, upload or schedule a pipeline when CI runs them
 _DEPLOY_CALLS = {
-    "kubeflow": re.compile(r"^kfp\..*compile$|(?:^|\.)(?:upload_pipeline|upload_pipeline_version|create_recurring_run"
+    "kubeflow": lazy(r"^kfp\..*compile$|(?:^|\.)(?:upload_pipeline|upload_pipeline_version|create_recurring_run"
                            r"|create_run_from_pipeline_package)$|PipelineJob.*\.(?:submit|create_schedule)$"),
-    "sagemaker": re.compile(r"(?:^|\.)upsert$"),
-    "prefect": re.compile(r"(?:^|\.)deploy$"),
-    "tfx": re.compile(r"DagRunner\b"),
-    "azureml": re.compile(r"(?:^|\.)(?:jobs\.(?:begin_)?create_or_update|schedules\.begin_create_or_update)$"),
+    "sagemaker": lazy(r"(?:^|\.)upsert$"),
+    "prefect": lazy(r"(?:^|\.)deploy$"),
+    "tfx": lazy(r"DagRunner\b"),
+    "azureml": lazy(r"(?:^|\.)(?:jobs\.(?:begin_)?create_or_update|schedules\.begin_create_or_update)$"),
 }
 _DEPLOY_ROOTS = {"kubeflow": {"kfp", "google"}, "sagemaker": {"sagemaker"}, "prefect": {"prefect"}, "tfx": {"tfx"},
                  "azureml": {"azure"}}
-_SCRIPT = re.compile(r"\bpython[0-9.]*\s+(?:-u\s+)?(?P<script>[\w./-]+\.py)\b|\bpython[0-9.]*\s+-m\s+(?P<module>[\w.]+)")
+_SCRIPT = lazy(r"\bpython[0-9.]*\s+(?:-u\s+)?(?P<script>[\w./-]+\.py)\b|\bpython[0-9.]*\s+-m\s+(?P<module>[\w.]+)")
 
 
 def _script_tool(ctx: ProbeContext, step: "Step", command: str) -> Optional[str]:

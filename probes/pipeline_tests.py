@@ -33,6 +33,7 @@ from probes.ci import Invocation, invocations
 from probes.service_tests import pytest_paths
 from scanner.facts.ci import Job, Pipeline, Step, ci_blocking_reasons, shell_lines, step_triggers
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 Tool = Literal["dvc", "kedro", "metaflow", "zenml", "pytest", "make"]
@@ -51,18 +52,18 @@ class PipelineTestRun(Attributes):
     blocking: bool
 
 
-_MARKER = re.compile(
+_MARKER = lazy(
     r"(?<![A-Za-z])(?:sample[sd]?|small|tiny|subset|smoke|fixtures?|tests?|testing|ci|integration|e2e"
     r"|dry[-_]?run|fast[-_]?dev[-_]?run|max[-_]?rows|limit)(?![A-Za-z])", re.IGNORECASE)
 # integration/e2e/smoke test directories, or test files named for the pipeline (not `pipelines/`:
 # a monorepo's unit tests often live under it)
-_TEST_DIR = re.compile(r"(?:^|/)(?:integration(?:[-_]tests?)?|e2e|end[-_]to[-_]end|smoke(?:[-_]tests?)?)(?:/|$)"
+_TEST_DIR = lazy(r"(?:^|/)(?:integration(?:[-_]tests?)?|e2e|end[-_]to[-_]end|smoke(?:[-_]tests?)?)(?:/|$)"
                        r"|(?:^|/)test_\w*(?:pipeline|e2e|end_to_end|integration|smoke)\w*\.py$")
-_PYTEST_MARK = re.compile(r"(?:^|\s)-m\s+['\"]?(?:[\w\s]*\b)?(integration|e2e|end_to_end|pipeline|smoke)\b")
-_MAKE_TARGET = re.compile(r"^(?:(?:integration|e2e|smoke|pipeline|end-to-end)[-_]?tests?|e2e|test[-_](?:integration|e2e|pipeline|smoke))$")
-_PIPELINE_MODULE = re.compile(r"(?:^|\.)(?:\w*pipelines?\w*|train\w*|\w*_training|\w*flows?|workflows?|dags?)(?:\.|$)")
+_PYTEST_MARK = lazy(r"(?:^|\s)-m\s+['\"]?(?:[\w\s]*\b)?(integration|e2e|end_to_end|pipeline|smoke)\b")
+_MAKE_TARGET = lazy(r"^(?:(?:integration|e2e|smoke|pipeline|end-to-end)[-_]?tests?|e2e|test[-_](?:integration|e2e|pipeline|smoke))$")
+_PIPELINE_MODULE = lazy(r"(?:^|\.)(?:\w*pipelines?\w*|train\w*|\w*_training|\w*flows?|workflows?|dags?)(?:\.|$)")
 _RUNNER_IMPORTS = ("kedro.framework.session", "metaflow", "zenml", "prefect", "dagster")
-_TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
+_TEST_FILE = lazy(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
 MAX_MAKE_DEPTH = 2
 
 
@@ -172,7 +173,7 @@ def _module_prefixes(modules: list[str]) -> frozenset[str]:
 
 # -- make ----------------------------------------------------------------------------------------
 
-_RULE = re.compile(r"^([A-Za-z0-9_.-]+(?:\s+[A-Za-z0-9_.-]+)*)\s*:(?!=)")
+_RULE = lazy(r"^([A-Za-z0-9_.-]+(?:\s+[A-Za-z0-9_.-]+)*)\s*:(?!=)")
 
 
 def make_recipe(ctx: ProbeContext, makefile: str, target: str) -> Optional[list[str]]:
@@ -218,7 +219,7 @@ def _make(ctx: ProbeContext, inv: Invocation, workdir: str, depth: int) -> Optio
 # -- collect -------------------------------------------------------------------------------------
 
 
-_CONTEXT_COMMAND = re.compile(r"\bparams\b|^(?:export|cp|ln|mv)\s")
+_CONTEXT_COMMAND = lazy(r"\bparams\b|^(?:export|cp|ln|mv)\s")
 
 
 def _step_context(step: Step, job: Job) -> str:

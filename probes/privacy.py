@@ -40,6 +40,7 @@ from scanner.facts.ci import Job, Step, ci_blocking_reasons, step_triggers
 from scanner.facts.needles import Needles
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 Mechanism = Literal["s3_lifecycle", "gcs_lifecycle", "azure_management_policy", "bigquery_expiration",
@@ -72,7 +73,7 @@ MS_PER_DAY = 86_400_000
 
 # -- HCL: comments out, then blocks by brace matching -------------------------------------------------
 
-_HCL_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|/\*.*?\*/|(?:#|//)[^\n]*', re.DOTALL)
+_HCL_COMMENT = lazy(r'"(?:[^"\\\n]|\\.)*"|/\*.*?\*/|(?:#|//)[^\n]*', re.DOTALL)
 
 
 def strip_hcl_comments(text: str) -> str:
@@ -257,7 +258,7 @@ def _lifecycle_json(doc: Any) -> Optional[tuple[Mechanism, Optional[int], bool]]
     return None
 
 
-_APPLY_LIFECYCLE = re.compile(r"\bgsutil\s+lifecycle\s+set\b|\bgcloud\s+storage\s+buckets\s+update\b.*--lifecycle-file"
+_APPLY_LIFECYCLE = lazy(r"\bgsutil\s+lifecycle\s+set\b|\bgcloud\s+storage\s+buckets\s+update\b.*--lifecycle-file"
                               r"|\baws\s+s3api\s+put-bucket-lifecycle(?:-configuration)?\b")
 
 
@@ -299,11 +300,11 @@ def _cfn_rules(ctx: ProbeContext, path: str, doc: YMap) -> Iterator[Evidence]:
 
 # -- SQL / dbt ---------------------------------------------------------------------------------------------
 
-_SQL_COMMENT = re.compile(r"'(?:[^'\n]|'')*'|\{#.*?#\}|/\*.*?\*/|--[^\n]*", re.DOTALL)
-_PARTITION_EXPIRY = re.compile(r"\b(partition_expiration_days|hours_to_expiration)\s*[=:]\s*(\d+)")
-_MASKING_POLICY = re.compile(r"\bcreate\s+(?:or\s+replace\s+)?masking\s+policy\s+(?:if\s+not\s+exists\s+)?([\w.{}\s]*?)\s+as\b",
+_SQL_COMMENT = lazy(r"'(?:[^'\n]|'')*'|\{#.*?#\}|/\*.*?\*/|--[^\n]*", re.DOTALL)
+_PARTITION_EXPIRY = lazy(r"\b(partition_expiration_days|hours_to_expiration)\s*[=:]\s*(\d+)")
+_MASKING_POLICY = lazy(r"\bcreate\s+(?:or\s+replace\s+)?masking\s+policy\s+(?:if\s+not\s+exists\s+)?([\w.{}\s]*?)\s+as\b",
                              re.IGNORECASE)
-_SET_MASKING = re.compile(r"\bset\s+masking\s+policy\b", re.IGNORECASE)
+_SET_MASKING = lazy(r"\bset\s+masking\s+policy\b", re.IGNORECASE)
 
 
 def _strip_sql(text: str) -> str:
@@ -316,9 +317,9 @@ def _strip_sql(text: str) -> str:
 
 # -- scheduled deletion --------------------------------------------------------------------------------------
 
-_PURGE = re.compile(r"purge|retention|expire|erasure|(?<![a-z])gdpr|forget|anonymi[sz]e"
+_PURGE = lazy(r"purge|retention|expire|erasure|(?<![a-z])gdpr|forget|anonymi[sz]e"
                     r"|delete[-_](?:old|expired|stale|users?|pii|personal|customer)", re.IGNORECASE)
-_DVC_GC = re.compile(r"\bdvc\s+gc\b")
+_DVC_GC = lazy(r"\bdvc\s+gc\b")
 
 
 def _purge_command(command: str) -> Optional[Mechanism]:
@@ -386,7 +387,7 @@ def _cronjob(ctx: ProbeContext, path: str, doc: YMap) -> Optional[Evidence]:
 
 _PII_KEYS = frozenset({"pii", "contains_pii", "is_pii", "personal_data", "personally_identifiable", "gdpr_personal_data"})
 _CLASS_KEYS = frozenset({"classification", "data_classification", "sensitivity", "privacy"})
-_PII_CLASS = re.compile(r"^(?:pii|personal(?:[-_ ]data)?|sensitive[-_ ]personal|special[-_ ]category|spi|phi)$", re.IGNORECASE)
+_PII_CLASS = lazy(r"^(?:pii|personal(?:[-_ ]data)?|sensitive[-_ ]personal|special[-_ ]category|spi|phi)$", re.IGNORECASE)
 MAX_WALK = 20_000
 
 
@@ -486,7 +487,7 @@ def _sql(ctx: ProbeContext, paths: list[str], masking_refs: bool) -> Iterator[Ev
                                strength=Strength.mention if reasons else Strength.configured, downgrades=reasons)
 
 
-_MATTERS = re.compile(r"(?m)^[ \t-]*(?:pii|contains_pii|is_pii|personal_data|regulated|masking_policy)[ \t]*:"
+_MATTERS = lazy(r"(?m)^[ \t-]*(?:pii|contains_pii|is_pii|personal_data|regulated|masking_policy)[ \t]*:"
                       r"|^[ \t]*kind:[ \t]*CronJob\b|AWS::S3::Bucket")
 
 

@@ -93,4 +93,5 @@ PROBE = Probe(
     collect=collect,
     python_tokens=PYTHON_PREFILTER,
     needs_history=True,
+    weight=2,  # history, docs and the whole path list
 )

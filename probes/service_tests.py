@@ -38,6 +38,7 @@ from probes.ci import Invocation, invocations
 from scanner.facts.ci import Job, Pipeline, Step, ci_blocking_reasons, step_triggers
 from scanner.facts.needles import Needles
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 Tool = Literal["k6", "locust", "gatling", "hey", "vegeta", "wrk", "schemathesis", "dredd", "pact", "newman"]
@@ -81,15 +82,15 @@ class Suite:
     runs: list["Run"] = field(default_factory=list)
 
 
-_JS_COMMENT = re.compile(r"/\*.*?\*/|(?<![:\"'])//[^\n]*", re.DOTALL)
-_K6_IMPORT = re.compile(r"""^\s*import\b[^;\n]*\bfrom\s+['"]k6(?:/[\w/-]+)?['"]""", re.MULTILINE)
-_K6_THRESHOLDS = re.compile(r"\bthresholds\s*:\s*\{")
-_PACT_JS = re.compile(r"""['"]@pact-foundation/pact['"]""")
-_GATLING = re.compile(r"\bextends\s+Simulation\b")
-_GATLING_ASSERT = re.compile(r"\bassertions\s*\(")
+_JS_COMMENT = lazy(r"/\*.*?\*/|(?<![:\"'])//[^\n]*", re.DOTALL)
+_K6_IMPORT = lazy(r"""^\s*import\b[^;\n]*\bfrom\s+['"]k6(?:/[\w/-]+)?['"]""", re.MULTILINE)
+_K6_THRESHOLDS = lazy(r"\bthresholds\s*:\s*\{")
+_PACT_JS = lazy(r"""['"]@pact-foundation/pact['"]""")
+_GATLING = lazy(r"\bextends\s+Simulation\b")
+_GATLING_ASSERT = lazy(r"\bassertions\s*\(")
 _LOCUST_BASES = frozenset({"HttpUser", "FastHttpUser", "HttpLocust"})
-_LOCUST_CHECKS = re.compile(r"\bprocess_exit_code\s*=")
-_SCHEMATHESIS_LOADERS = re.compile(r"^schemathesis\.(?:openapi\.|graphql\.)?(?:from_uri|from_url|from_path|from_file|from_asgi|from_wsgi|from_dict|from_pytest_fixture)$")
+_LOCUST_CHECKS = lazy(r"\bprocess_exit_code\s*=")
+_SCHEMATHESIS_LOADERS = lazy(r"^schemathesis\.(?:openapi\.|graphql\.)?(?:from_uri|from_url|from_path|from_file|from_asgi|from_wsgi|from_dict|from_pytest_fixture)$")
 MAX_SOURCE_CHARS = 400_000
 
 
@@ -227,10 +228,10 @@ class Run:
     cli_thresholds: bool
 
 
-_SCHEMATHESIS_CHECKS = re.compile(r"(?:--checks[= ]|-c\s+)(?!not_a_server_error\b)\S+")
-_LOCUST_CLI_CHECKS = re.compile(r"--check-(?:fail-ratio|avg-rt|rt-percentile)\b")
-_GATLING_CMD = re.compile(r"\bgatling:test\b|\bgatlingRun\b|\bgatling\.sh\b")
-_PACT_VERIFY = re.compile(r"\bpact(?:-provider)?-verifier\b|\bpact_verifier_cli\b|\bpact-broker\s+can-i-deploy\b")
+_SCHEMATHESIS_CHECKS = lazy(r"(?:--checks[= ]|-c\s+)(?!not_a_server_error\b)\S+")
+_LOCUST_CLI_CHECKS = lazy(r"--check-(?:fail-ratio|avg-rt|rt-percentile)\b")
+_GATLING_CMD = lazy(r"\bgatling:test\b|\bgatlingRun\b|\bgatling\.sh\b")
+_PACT_VERIFY = lazy(r"\bpact(?:-provider)?-verifier\b|\bpact_verifier_cli\b|\bpact-broker\s+can-i-deploy\b")
 
 
 def _classify(inv: Invocation, workdir: str) -> Optional[tuple[Tool, list[str], bool]]:
@@ -286,9 +287,9 @@ def _rel(workdir: str, path: str) -> str:
 
 
 _ACTIONS: tuple[tuple[Tool, "re.Pattern[str]", tuple[str, ...]], ...] = (
-    ("k6", re.compile(r"^grafana/(?:k6-action|run-k6-action)@", re.I), ("filename", "path")),
-    ("newman", re.compile(r"^matt-ball/newman-action@", re.I), ("collection",)),
-    ("schemathesis", re.compile(r"^schemathesis/action@", re.I), ()),
+    ("k6", lazy(r"^grafana/(?:k6-action|run-k6-action)@", re.I), ("filename", "path")),
+    ("newman", lazy(r"^matt-ball/newman-action@", re.I), ("collection",)),
+    ("schemathesis", lazy(r"^schemathesis/action@", re.I), ()),
 )
 
 
@@ -320,7 +321,7 @@ def _covers(targets: list[str], path: str) -> bool:
 
 # -- deploy context ----------------------------------------------------------------------------
 
-_DEPLOY = re.compile(
+_DEPLOY = lazy(
     r"\b(?:kubectl\s+(?:apply|set\s+image|rollout\s+restart)|helm\s+(?:upgrade|install)|argocd\s+app\s+sync"
     r"|az\s+ml\s+online-deployment\s+(?:create|update)|aws\s+sagemaker\s+(?:create|update)-endpoint"
     r"|gcloud\s+(?:run\s+deploy|ai\s+endpoints\s+deploy-model)|mlflow\s+deployments\s+(?:create|update)"

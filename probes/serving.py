@@ -29,6 +29,7 @@ from scanner.facts.yamldoc import dig as _dig
 from scanner.facts.yamldoc import entry_span as _key_span
 from scanner.facts.yamldoc import span as _span
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 # --------------------------------------------------------------------------------------------
@@ -97,9 +98,9 @@ class AutoRollback(Attributes):
 # shared helpers
 # --------------------------------------------------------------------------------------------
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
-_HEALTH = re.compile(r"health|healthz|livez|readyz|liveness|readiness|(?:^|/)ready\b|(?:^|/)live\b|(?:^|/)ping\b", re.I)
-_PREDICT = re.compile(r"predict|infer|invocation|score|classif|recommend|forecast|generate|embed", re.I)
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_HEALTH = lazy(r"health|healthz|livez|readyz|liveness|readiness|(?:^|/)ready\b|(?:^|/)live\b|(?:^|/)ping\b", re.I)
+_PREDICT = lazy(r"predict|infer|invocation|score|classif|recommend|forecast|generate|embed", re.I)
 _MAX_ITEMS = 200  # cap on listed routes / resources per item: keeps attributes small
 
 
@@ -141,7 +142,7 @@ _WEB_CTORS = {
 }
 # receivers that are HTTP clients, never route tables (`requests.get("/x")`, `client.post(...)`)
 _CLIENT_ROOTS = frozenset({"requests", "httpx", "aiohttp", "urllib", "urllib3", "client", "session", "self"})
-_SERVICER = re.compile(r"^add_(\w+?)Servicer_to_server$")
+_SERVICER = lazy(r"^add_(\w+?)Servicer_to_server$")
 
 
 def _route_calls(pyfile: PyFile) -> list[tuple[str, int, int]]:
@@ -409,15 +410,15 @@ def _apps(ctx: ProbeContext) -> Iterator[Evidence]:
 # serving.container
 # --------------------------------------------------------------------------------------------
 
-_DOCKERFILE = re.compile(r"(?:^|/)(?:Dockerfile|Containerfile)(?:\.[^/]+)?$|\.(?:Dockerfile|dockerfile)$")
-_SERVE_CMD = re.compile(
+_DOCKERFILE = lazy(r"(?:^|/)(?:Dockerfile|Containerfile)(?:\.[^/]+)?$|\.(?:Dockerfile|dockerfile)$")
+_SERVE_CMD = lazy(
     r"\b(?:uvicorn|gunicorn|hypercorn|granian|daphne|waitress-serve|bentoml\s+serve|mlflow\s+models\s+serve"
     r"|mlserver\s+start|torchserve|tritonserver|tensorflow_model_server|serve\s+run|fastapi\s+(?:run|dev)"
     r"|flask\s+run|seldon-core-microservice)\b"
     r"|\bpython[\d.]*\s+(?:-u\s+)?(?:-m\s+\S*serv\w*|\S*?\bserv\w*\.py)"
 )
-_SERVING_IMAGES = re.compile(r"tritonserver|torchserve|tensorflow/serving|seldonio/mlserver|kserve/")
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
+_SERVING_IMAGES = lazy(r"tritonserver|torchserve|tensorflow/serving|seldonio/mlserver|kserve/")
+_HEREDOC = lazy(r"<<-?\s*['\"]?(\w+)['\"]?")
 
 
 @dataclass
@@ -572,8 +573,8 @@ def _containers(ctx: ProbeContext) -> Iterator[Evidence]:
 # Kubernetes-style documents (workloads, progressive delivery, rollback)
 # --------------------------------------------------------------------------------------------
 
-_YAML = re.compile(r"\.ya?ml$")
-_KIND_LINE = re.compile(r"^kind:\s*['\"]?(\w+)", re.M)
+_YAML = lazy(r"\.ya?ml$")
+_KIND_LINE = lazy(r"^kind:\s*['\"]?(\w+)", re.M)
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "InferenceService", "SeldonDeployment"})
 _PROGRESSIVE_KINDS = frozenset({"InferenceService", "Rollout", "Canary", "VirtualService", "SeldonDeployment",
                                 "Experiment", "Service"})
@@ -847,7 +848,7 @@ def _values_env(name: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
-_VALUES_DIR = re.compile(r"(?:values|environments|envs?)/([\w-]+)(?:/values)?\.ya?ml")
+_VALUES_DIR = lazy(r"(?:values|environments|envs?)/([\w-]+)(?:/values)?\.ya?ml")
 
 
 def _files_by_dir(paths: list[str]) -> dict[str, list[str]]:
@@ -889,7 +890,7 @@ def _helm(ctx: ProbeContext, by_dir: dict[str, list[str]]) -> Iterator[Evidence]
         yield ctx.evidence("serving.iac", attrs, path=path, lines=_span(doc), subject=chart)
 
 
-_KUSTOMIZATION = re.compile(r"(?:^|/)(?:kustomization\.ya?ml|Kustomization)$")
+_KUSTOMIZATION = lazy(r"(?:^|/)(?:kustomization\.ya?ml|Kustomization)$")
 
 
 def _kustomize(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -932,8 +933,8 @@ def _env_name(directory: str) -> str:
     return posixpath.basename(directory) or "."
 
 
-_TF_BLOCK = re.compile(r'^[ \t]*(resource|module)\s+"([^"]+)"\s*(?:"([^"]*)")?\s*\{', re.M)
-_TF_SOURCE = re.compile(r'^[ \t]*source\s*=\s*"([^"]+)"', re.M)
+_TF_BLOCK = lazy(r'^[ \t]*(resource|module)\s+"([^"]+)"\s*(?:"([^"]*)")?\s*\{', re.M)
+_TF_SOURCE = lazy(r'^[ \t]*source\s*=\s*"([^"]+)"', re.M)
 
 
 def strip_hcl_comments(text: str) -> str:
@@ -1081,7 +1082,7 @@ def _sagemaker_rollback(ctx: ProbeContext, path: str, lines: tuple[int, int], al
                         strength=Strength.enforced if alarms else Strength.configured, downgrades=downgrades)
 
 
-_CFN_TYPE = re.compile(r"""^[ \t]*["']?Type["']?\s*:\s*["']?(AWS::[\w:]+)""", re.M)
+_CFN_TYPE = lazy(r"""^[ \t]*["']?Type["']?\s*:\s*["']?(AWS::[\w:]+)""", re.M)
 
 
 def _cloudformation(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -1146,10 +1147,10 @@ def _cfn_rollback(ctx: ProbeContext, path: str, lines: list[str]) -> Iterator[Ev
         yield _sagemaker_rollback(ctx, path, (index + 1, end), alarms)
 
 
-_BICEP_PARAMS = re.compile(
+_BICEP_PARAMS = lazy(
     r"(?:main\.)?([\w-]+)\.bicepparam|(?:[\w-]+\.)?parameters\.([\w-]+)\.json|([\w-]+)\.parameters\.json"
 )
-_BICEP_RESOURCE = re.compile(r"^[ \t]*resource\s+\w+\s+'([^'@]+)@", re.M)
+_BICEP_RESOURCE = lazy(r"^[ \t]*resource\s+\w+\s+'([^'@]+)@", re.M)
 
 
 def _bicep(ctx: ProbeContext, by_dir: dict[str, list[str]]) -> Iterator[Evidence]:
@@ -1516,9 +1517,9 @@ def _azureml_endpoints(ctx: ProbeContext) -> Iterator[Evidence]:
             yield _sagemaker_progressive(ctx, path, _key_span(doc, "mirror_traffic"), "azureml_mirror", name, max(mirror))
 
 
-_AZ_UPDATE = re.compile(r"\baz\s+ml\s+online-endpoint\s+update\b")
-_AZ_FLAG = re.compile(r"--(mirror-traffic|traffic)[\s=]+(\"[^\"]*\"|'[^']*'|\S+(?:\s+[\w-]+=\d+)*)")
-_AZ_NAME = re.compile(r"(?:--name|-n)[\s=]+[\"']?([\w${}.-]+)")
+_AZ_UPDATE = lazy(r"\baz\s+ml\s+online-endpoint\s+update\b")
+_AZ_FLAG = lazy(r"--(mirror-traffic|traffic)[\s=]+(\"[^\"]*\"|'[^']*'|\S+(?:\s+[\w-]+=\d+)*)")
+_AZ_NAME = lazy(r"(?:--name|-n)[\s=]+[\"']?([\w${}.-]+)")
 
 
 def _az_commands(lines: list[str], start: int, end: int) -> Iterator[tuple[int, int, str]]:
@@ -1609,4 +1610,5 @@ PROBE = Probe(
     collect=collect,
     python_tokens=("fastapi", "flask", "Flask", "grpc", "bentoml", "ray.serve", "ray import serve", "pyfunc",
                    "PythonModel", "torch_handler", "create_endpoint", "update_endpoint", "create_inference_experiment"),
+    weight=4,  # every Kubernetes, Helm and IaC manifest is parsed
 )

@@ -31,6 +31,7 @@ from typing import Iterator, Literal, Optional
 from scanner.facts.python import Call, PyFile, PythonIndex, imports_of
 from scanner.facts.yamldoc import YMap
 from scanner.models import Evidence, Strength
+from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
 
 from ._reach import PIPELINE_TOKENS, Wiring, reach
@@ -227,10 +228,10 @@ SWEEP_NO_PROGRAM = "sweep program not found in the repository"
 MAX_CITED_SPAN = 40
 MAX_HINT_LINES = 5000
 
-_WANDB_MODE_ENV = re.compile(r"""WANDB_MODE\\?["']?\s*\]?\s*[=:,]\s*\\?["']?(offline|disabled|dryrun)\b""")
+_WANDB_MODE_ENV = lazy(r"""WANDB_MODE\\?["']?\s*\]?\s*[=:,]\s*\\?["']?(offline|disabled|dryrun)\b""")
 # run["params/lr"] = 0.1, run["train/loss"].append(x), run["model"].upload("m.pkl"); quotes may be
 # JSON-escaped in a notebook's raw lines
-_SUBSCRIPT = re.compile(
+_SUBSCRIPT = lazy(
     r"""\b(?P<recv>\w+)\[\s*\\?["'][^"'\\]+\\?["']\s*\]\s*(?:(?P<assign>=(?!=))|\.(?P<method>append|extend|log|upload|upload_files|track_files|assign)\s*\()"""
 )
 _SUBSCRIPT_CATS: dict[str, Cat] = {
@@ -258,7 +259,7 @@ def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     yield from _local_results(ctx)
 
 
-_RELEVANT = re.compile(
+_RELEVANT = lazy(
     r"^\s*(?:import|from)\s+(?:wandb|clearml|neptune|comet_ml|aim|dvclive|tensorboardX|torch\.utils\.tensorboard"
     r"|google\.cloud|sagemaker|azureml|optuna|hyperopt|ray|keras_tuner)\b|SummaryWriter|SearchCV|manual_seed",
     re.MULTILINE,
@@ -631,12 +632,12 @@ SEED_NAMES = {
 }
 SEED_ATTRS = frozenset({"set_seed", "seed_everything"})  # transformers, accelerate, lightning, own helpers
 DETERMINISTIC_CALLS = frozenset({"torch.use_deterministic_algorithms", "tensorflow.config.experimental.enable_op_determinism"})
-_DETERMINISTIC_TEXT = re.compile(
+_DETERMINISTIC_TEXT = lazy(
     r"^[^#\n]*(?:cudnn\.deterministic\s*=\s*True|TF_DETERMINISTIC_OPS\W+\s*[=:,]?\s*\W*(?:1|true|True))",
     re.MULTILINE,
 )
-_RANDOM_STATE_NONE = re.compile(r"random_state\s*=\s*None\b")
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
+_RANDOM_STATE_NONE = lazy(r"random_state\s*=\s*None\b")
+_TEST_PATH = lazy(r"(?:^|/)(?:tests?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$|(?:^|/)conftest\.py$")
 
 
 def _seeds(ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring) -> Iterator[Evidence]:
@@ -678,7 +679,7 @@ def _seeds(ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring
 
 # -- committed run output -------------------------------------------------------------------------
 
-_RESULTS_FILE = re.compile(r"(?:^|[_-])(?:results?|experiments?|scores|leaderboard)(?:[_-]|$)", re.IGNORECASE)
+_RESULTS_FILE = lazy(r"(?:^|[_-])(?:results?|experiments?|scores|leaderboard)(?:[_-]|$)", re.IGNORECASE)
 
 
 def _local_results(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -751,4 +752,5 @@ PROBE = Probe(
         "use_deterministic_algorithms", "enable_op_determinism", r"random\.seed\(",
         "__main__",  # entrypoints, so imports from them can be followed
     ),
+    weight=2,  # every indexed file is weighed for each tracker
 )

@@ -91,12 +91,22 @@ class PathMatcher:
         names = self._names_for(folder)
         return bool((names is not None and names.match(name)) or (self._whole is not None and self._whole.match(path)))
 
-    def matching(self, folder: str, names: list[str]) -> list[str]:
+    def matching(self, folder: str, names: list[str],
+                 shared: Optional[dict[tuple[tuple[str, ...], str], list[str]]] = None) -> list[str]:
         """The paths ``folder + name`` that match, for all ``names`` in one folder at once: a folder
-        no glob can reach costs one dictionary lookup, not one call per file."""
+        no glob can reach costs one dictionary lookup, not one call per file. ``shared`` memoises
+        results by (name globs, folder) across matchers: many probes ask for ``*.yaml``."""
         test = self._names_for(folder)
         if self._whole is None:
-            return [] if test is None else test.filter(folder, names)
+            if test is None:
+                return []
+            if shared is None:
+                return test.filter(folder, names)
+            key = (test.globs, folder)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = test.filter(folder, names)
+            return found
         return [folder + n for n in names if (test is not None and test.match(n)) or self._whole.match(folder + n)]
 
 
@@ -109,6 +119,7 @@ class _NameTest:
     (``Dockerfile*``, ``test_*.py``) goes to one regex."""
 
     def __init__(self, globs: tuple[str, ...]):
+        self.globs = globs
         self.everything = "*" in globs
         suffixes, isuffixes, exact, rest = [], [], set(), []
         for glob in globs:

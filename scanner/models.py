@@ -220,7 +220,22 @@ class Scorecard(BaseModel):
         raise KeyError(dim_id)
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        """Indented JSON with one evidence item per line: readable, diff- and grep-friendly, and
+        mostly written by the C encoder (the indenting one is pure Python; with thousands of
+        evidence items it was a tenth of a large scan)."""
+        data = self.model_dump(mode="json")
+        evidence = data.pop("evidence")
+        data["evidence"] = _EVIDENCE_SLOT
+        body = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+        slot = json.dumps(_EVIDENCE_SLOT)
+        if body.count(slot) != 1:  # the placeholder appears in scanned text: the plain way
+            data["evidence"] = evidence
+            return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        items = ",\n".join("    " + json.dumps(item, sort_keys=True, ensure_ascii=False) for item in evidence)
+        return body.replace(slot, f"[\n{items}\n  ]" if evidence else "[]") + "\n"
+
+
+_EVIDENCE_SLOT = "\u0000mlscan-evidence\u0000"
 
 
 # -- diff: the pre-merge gate ---------------------------------------------------------------

@@ -81,6 +81,9 @@ class Probe:
     # `imports_of("mlflow")` rather than a bare word.
     python_tokens: tuple[str, ...] = ()
     needs_history: bool = False
+    # A scheduling hint, not a score: on worker processes heavier probes start first, so the one
+    # that reads every manifest does not start last and run alone while the other cores idle.
+    weight: int = 1
 
     def __post_init__(self) -> None:
         from .facts.needles import line_local_problem

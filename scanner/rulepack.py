@@ -14,13 +14,14 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
+from .patterns import lazy
 from .facts.yamldoc import YamlError, YList, YMap, load_all
 from .models import DIMENSIONS, Strength
 from .probe import Kind
 
 OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "matches", "exists"})
 CONTEXT_KEYS = frozenset({"serving", "regulated", "team_size"})
-_REQUIRES = re.compile(r"^(?P<dim>[A-Z]{2})\s*>=\s*(?P<level>[1-4])$")
+_REQUIRES = lazy(r"^(?P<dim>[A-Z]{2})\s*>=\s*(?P<level>[1-4])$")
 DIMENSION_PREFIX = {
     "DM": "data_management",
     "ET": "experiment_tracking",

@@ -53,11 +53,12 @@ def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str
             names = by_folder[folder] = []
         names.append(path[cut:])
     matched: dict[str, list[str]] = {}
+    shared: dict[tuple[tuple[str, ...], str], list[str]] = {}
     for probe in probes:
         matcher = PathMatcher(probe.patterns)
         found: list[str] = []
         for folder, names in by_folder.items():
-            found += matcher.matching(folder, names)
+            found += matcher.matching(folder, names, shared)
         found.sort()
         matched[probe.id] = found
     return matched
@@ -171,6 +172,7 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     same either way."""
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
+    facts.prefetch_python()  # git searches the Python files while the paths are matched
     side = _Side(snapshot, facts, probes, services, record_inputs)
     outcomes: dict[str, Outcome] = {}
     fresh: list[Probe] = []
@@ -198,6 +200,7 @@ def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_fact
     """Both sides of a diff, probe by probe: each probe runs on the base, then on the head unless
     its inputs are unchanged (then the base's evidence is re-cited). Workers take whole pairs,
     so the head run finds the base run's parsed files still in the worker's blob cache."""
+    base_facts.prefetch_python()
     base_side = _Side(base, base_facts, probes, services, True)
     head_side = _Side(head, head_facts, probes, services, True)
 

@@ -16,7 +16,10 @@ from pathlib import Path
 import subprocess
 import threading
 from functools import lru_cache
-from typing import Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -58,6 +61,7 @@ class Snapshot:
         self.max_file_bytes = max_file_bytes
         self._entries: dict[str, Entry] = {}
         self._paths: list[str] = []
+        self._ahead: dict[tuple, "Future[Optional[set[str]]]"] = {}  # grep_ahead() answers to come
 
     # -- listing ---------------------------------------------------------------------
 
@@ -107,6 +111,29 @@ class Snapshot:
     def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
         """The paths among ``paths`` with a line matching any of ``patterns`` (Perl-compatible),
         or None when this tree cannot be searched outside Python (then the caller searches)."""
+        ahead = self._ahead.pop(_grep_key(paths, patterns), None)
+        return ahead.result() if ahead is not None else self._grep_now(paths, patterns)
+
+    def grep_ahead(self, paths: list[str], patterns: list[str]) -> None:
+        """Start :meth:`grep` for these arguments in a thread (git works while Python does
+        something else); the call with the same arguments takes its answer."""
+        from concurrent.futures import Future
+
+        key = _grep_key(paths, patterns)
+        if key in self._ahead:
+            return
+        future: "Future[Optional[set[str]]]" = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._grep_now(paths, patterns))
+            except BaseException as exc:  # handed to the caller of grep()
+                future.set_exception(exc)
+
+        self._ahead[key] = future
+        threading.Thread(target=run, name="mlscan-grep", daemon=True).start()
+
+    def _grep_now(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
         return None
 
     def greppable(self, path: str) -> bool:
@@ -177,6 +204,10 @@ def _open_repo(path: Path):
         return git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
+
+
+def _grep_key(paths: list[str], patterns: list[str]) -> tuple:
+    return (len(paths), hash(tuple(paths)), tuple(patterns))
 
 
 def reopen_repo(snapshot: "Snapshot"):
@@ -347,7 +378,7 @@ class WorkTree(Snapshot):
                 self._hashed[path] = None
         return self._hashed[path]
 
-    def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
+    def _grep_now(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
         return self._git_grep(paths, patterns, None) if self.repo is not None else None
 
     def _citable(self, path: str) -> bool:
@@ -454,7 +485,7 @@ class GitTree(Snapshot):
             writer.join()
             proc.wait()
 
-    def grep(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
+    def _grep_now(self, paths: list[str], patterns: list[str]) -> Optional[set[str]]:
         return self._git_grep(paths, patterns, self.commit)
 
     def changed_paths(self, base: str) -> list[str]:

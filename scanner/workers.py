@@ -41,7 +41,7 @@ def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outco
     a diff); each outcome comes back with what its probe met in that snapshot's facts."""
     global _STATE
     local = [p for p in probes if p.services]
-    remote = [p for p in probes if not p.services]
+    remote = sorted((p for p in probes if not p.services), key=lambda p: -p.weight)  # stable: ties keep order
     results: dict[str, Optional[tuple["Outcome", ...]]] = {}
     if can_fork() and len(remote) > 1:
         for one in facts:
@@ -70,9 +70,12 @@ def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outco
 
 def _prebuild(facts: "Facts", probes: list["Probe"]) -> None:
     """Build the shared indexes once, here, rather than once per worker."""
-    if any(p.python_tokens for p in probes):
-        facts.python  # noqa: B018 - built for its side effect
-    facts.ci  # noqa: B018
+    python = any(p.python_tokens for p in probes)
+    if python:
+        facts.start_python()  # parsing in worker processes while the CI model is built here
+    facts.ci  # noqa: B018 - built for its side effect
+    if python:
+        facts.python  # noqa: B018
     if sum(1 for p in probes if p.needs_history) > 1:
         facts.history  # noqa: B018
 
@@ -92,10 +95,8 @@ def _worker_start() -> None:
 def _run_in_worker(probe_id: str) -> tuple["Outcome", ...]:
     assert _STATE is not None
     task, all_facts, by_id = _STATE
-    before = [(dict(f.problems), set(f._read), set(f.paths_read())) for f in all_facts]
+    before = [facts.journal() for facts in all_facts]
     outcomes = task(by_id[probe_id])
-    for outcome, facts, (problems, read, asked) in zip(outcomes, all_facts, before):
-        outcome.problems = {p: m for p, m in facts.problems.items() if p not in problems}
-        outcome.read = facts._read - read
-        outcome.asked = set(facts.paths_read()) - asked
+    for outcome, facts, mark in zip(outcomes, all_facts, before):
+        outcome.problems, outcome.read, outcome.asked = facts.since(mark)
     return outcomes

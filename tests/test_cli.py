@@ -183,3 +183,14 @@ def test_target_gap_analysis_cheapest_first(fixture_repo):
     efforts = [line.split("[")[1].split()[0] for line in gaps.splitlines() if line.startswith("  MD-")]
     order = {"low": 0, "medium": 1, "high": 2}
     assert [order[e] for e in efforts] == sorted(order[e] for e in efforts)
+
+
+def test_json_has_one_evidence_item_per_line_and_round_trips(fixture_repo):
+    from scanner.scan import scan
+
+    card = scan(fixture_repo(DEMO))
+    text = card.to_json()
+    assert json.loads(text) == card.model_dump(mode="json")
+    lines = text.splitlines()
+    start = lines.index('  "evidence": [')
+    assert all(line.startswith('    {"attributes": ') for line in lines[start + 1:start + 1 + len(card.evidence)])

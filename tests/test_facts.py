@@ -146,3 +146,18 @@ def test_path_matcher_glob_semantics(path, expected):
                            "**/dvc.yaml", "**/.dvc/config"])
     cut = path.rfind("/") + 1
     assert matcher.match(path, path[:cut], path[cut:]) is expected
+
+
+def test_lazy_patterns_compile_on_first_use_and_behave_like_compiled_ones():
+    import re
+
+    from scanner.patterns import LazyPattern, lazy
+
+    rx = lazy(r"(?P<tool>helm|kubectl)\s+(rollback|undo)", re.IGNORECASE)
+    assert isinstance(rx, LazyPattern) and "_compiled" not in vars(rx)
+    assert rx.pattern.startswith("(?P<tool>") and rx.flags == re.IGNORECASE  # no compile for these
+    assert rx.search("run HELM rollback now").group("tool") == "HELM"
+    assert "_compiled" in vars(rx) and rx.groupindex == {"tool": 1}
+    assert rx.sub("x", "helm rollback") == "x" and rx.findall("kubectl undo") == [("kubectl", "undo")]
+    assert [m.span() for m in rx.finditer("helm rollback; kubectl undo")] == [(0, 13), (15, 27)]
+    assert not lazy(r"^a$").fullmatch("ab") and lazy(rb"\x00").search(b"a\x00")

@@ -52,17 +52,22 @@ class Facts:
         self.cache = cache
         self._log: Optional[set[str]] = None
         self._python: Optional["PythonIndex"] = None
+        self._python_pending: Optional[Callable[[], "PythonIndex"]] = None
         self._ci: Optional["CIModel"] = None
         self._ci_inputs: set[str] = set()
         self._history: Optional["History"] = None
         self.problems: dict[str, str] = {}
         self._python_tokens = tuple(sorted(set(python_tokens)))
+        self._needles: Optional["Needles"] = None
         self._text: dict[str, Optional[str]] = {}
         self._lines: dict[str, Optional[list[str]]] = {}
         self._yaml: dict[str, Optional[list[Any]]] = {}
         self._json: dict[str, Any] = {}
         self._scanned: set[str] = set()  # read by a prefilter that did not match: not kept
         self._read: set[str] = set()  # every path whose bytes were read, by us or by git grep
+        self._read_order: list[str] = []  # the same, in order: a worker reports what is new
+        self._asked: set[str] = set()  # every path some accessor was asked for
+        self._asked_order: list[str] = []
         self._asked_in_workers: set[str] = set()  # paths_read() of probes run in worker processes
 
     # -- raw text --------------------------------------------------------------------
@@ -76,6 +81,7 @@ class Facts:
         key = self._key(path)
         if key is not None and key in self.cache.text:
             self._text[path] = self.cache.text[key]
+            self._note_asked(path)
             if key in self.cache.problems:
                 self._problem(path, self.cache.problems[key])
             return self._text[path]
@@ -84,8 +90,9 @@ class Facts:
         except FileSkipped as exc:
             self._problem(path, str(exc))
             self._text[path] = None
+            self._note_asked(path)
             return None
-        self._read.add(path)
+        self._note_read(path)
         return self._decode(path, data)
 
     def _decode(self, path: str, data: bytes) -> Optional[str]:
@@ -98,6 +105,7 @@ class Facts:
             except UnicodeDecodeError:
                 self._problem(path, "not valid UTF-8; skipped")
         self._text[path] = text
+        self._note_asked(path)
         key = self._key(path)
         if key is not None:
             self.cache.text[key] = text
@@ -126,14 +134,16 @@ class Facts:
             if data is None:
                 self._problem(path, why_not)
                 self._text[path] = None
+                self._note_asked(path)
                 continue
-            self._read.add(path)
+            self._note_read(path)
             if path in accepted or search(data):
                 self._scanned.discard(path)
                 self._decode(path, data)
                 matched.add(path)
             else:
                 self._scanned.add(path)
+                self._note_asked(path)
         for path in paths:
             text = self._text.get(path)
             if text is not None and path in matched:
@@ -149,17 +159,42 @@ class Facts:
         """
         if not needles:
             return iter(())
-        eligible = [p for p in paths if p not in self._text and self.snapshot.greppable(p)]
+        eligible = self._grep_eligible(paths)
         found = self.snapshot.grep(eligible, needles.pcre()) if len(eligible) >= GREP_MIN_FILES else None
         if found is None:
             return self.scan(paths, needles.search)
         for path in eligible:
             if path not in found:
                 self._scanned.add(path)
-                self._read.add(path)
+                self._note_asked(path)
+                self._note_read(path)
         searched = set(eligible)
         rest = [p for p in paths if p not in searched or p in found]
         return self.scan(rest, needles.search, accepted=frozenset(found))
+
+    def _grep_eligible(self, paths: list[str]) -> list[str]:
+        return [p for p in paths if p not in self._text and self.snapshot.greppable(p)]
+
+    def grep_ahead(self, paths: list[str], needles: "Needles") -> None:
+        """Start the ``git grep`` that :meth:`grep` will need for these arguments, in a thread."""
+        eligible = self._grep_eligible(paths)
+        if needles and len(eligible) >= GREP_MIN_FILES:
+            self.snapshot.grep_ahead(eligible, needles.pcre())
+
+    def prefetch_python(self) -> None:
+        """Start the Python index's prefilter now, so git searches while Python matches paths."""
+        if self._python is None and self._python_tokens:
+            from .python import PythonIndex
+
+            self.grep_ahead(PythonIndex.todo(self), self.python_needles)
+
+    @property
+    def python_needles(self) -> "Needles":
+        if self._needles is None:
+            from .needles import Needles
+
+            self._needles = Needles(self._python_tokens)
+        return self._needles
 
     def lines(self, path: str) -> Optional[list[str]]:
         if self._log is not None:
@@ -235,14 +270,24 @@ class Facts:
         if self._log is not None:
             self._log.add(PYTHON_INDEX)
         if self._python is None:
-            from .python import PythonIndex
-
-            outer, self._log = self._log, None  # the index's own reads are summed up by the marker
-            try:
-                self._python = PythonIndex.build(self, self._python_tokens)
-            finally:
-                self._log = outer
+            self.start_python()
+            assert self._python_pending is not None
+            pending, self._python_pending = self._python_pending, None
+            self._python = pending()
         return self._python
+
+    def start_python(self) -> None:
+        """Prefilter and start parsing the Python index in worker processes, without waiting:
+        :attr:`python` finishes it. (A runner builds the CI model meanwhile.)"""
+        if self._python is not None or self._python_pending is not None:
+            return
+        from .python import PythonIndex
+
+        outer, self._log = self._log, None  # the index's own reads are summed up by the marker
+        try:
+            self._python_pending = PythonIndex.start(self, self.python_needles)
+        finally:
+            self._log = outer
 
     @property
     def ci(self) -> "CIModel":
@@ -294,12 +339,33 @@ class Facts:
         """Every path some probe asked to read (benchmarks measure the I/O floor on these)."""
         return sorted(set(self._text) | self._scanned | self._asked_in_workers)
 
+    def journal(self) -> tuple[int, int, int]:
+        """A mark to measure what happens from now on (:meth:`since`): sizes of append-only views."""
+        return len(self.problems), len(self._read_order), len(self._asked_order)
+
+    def since(self, mark: tuple[int, int, int]) -> tuple[dict[str, str], set[str], set[str]]:
+        """File problems, reads and requests first met after ``mark`` (all three only grow, and
+        keep their order)."""
+        problems = dict(list(self.problems.items())[mark[0]:])
+        return problems, set(self._read_order[mark[1]:]), set(self._asked_order[mark[2]:])
+
+    def _note_read(self, path: str) -> None:
+        if path not in self._read:
+            self._read.add(path)
+            self._read_order.append(path)
+
+    def _note_asked(self, path: str) -> None:
+        if path not in self._asked:
+            self._asked.add(path)
+            self._asked_order.append(path)
+
     def absorb(self, problems: dict[str, str], read: set[str], asked: set[str]) -> None:
         """Take in what a probe run in a worker process met: file problems, reads, and the paths
         it asked for, so the report is the same as if it had run here."""
         for path, message in problems.items():
             self.problems.setdefault(path, message)
-        self._read |= read
+        for path in read:
+            self._note_read(path)
         self._asked_in_workers |= asked
 
     def _problem(self, path: str, message: str) -> None:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Optional
 
+from ..patterns import lazy
+
 if TYPE_CHECKING:
     from . import Facts
 
@@ -141,12 +143,12 @@ class CIModel:
                     break
 
 
-_NON_BLOCKING_SHELL = re.compile(
+_NON_BLOCKING_SHELL = lazy(
     r"\|\|\s*(?:(?:/usr)?(?:/bin/)?true\b|:(?=\s|;|\)|$)|exit\s+0\b|echo\b|printf\b)"
     r"|^\s*set\s+\+[a-z]*e"
 )
-_SET_PLUS_E = re.compile(r"^\s*set\s+\+[a-z]*e|^\s*set\s+\+o\s+errexit\b")
-_SET_MINUS_E = re.compile(r"^\s*set\s+-[a-z]*e|^\s*set\s+-o\s+errexit\b")
+_SET_PLUS_E = lazy(r"^\s*set\s+\+[a-z]*e|^\s*set\s+\+o\s+errexit\b")
+_SET_MINUS_E = lazy(r"^\s*set\s+-[a-z]*e|^\s*set\s+-o\s+errexit\b")
 
 
 def shell_lines(script: str) -> list[str]:
@@ -168,7 +170,7 @@ def shell_lines(script: str) -> list[str]:
     return lines
 
 
-_FAILS_AFTER_ALL = re.compile(r"\bexit\s+(?:[1-9]|\$)|\bfalse\b")
+_FAILS_AFTER_ALL = lazy(r"\bexit\s+(?:[1-9]|\$)|\bfalse\b")
 
 
 def shell_non_blocking(command: str) -> Optional[str]:

@@ -49,6 +49,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from ..patterns import lazy
 from .ci import (
     ALL_TRIGGER_TYPES,
     Job,
@@ -70,7 +71,7 @@ AZURE_PATH = (
     r"(?:(?:.*/)?\.?azure-pipelines[\w.-]*\.ya?ml"
     r"|\.(?:azure-)?pipelines/(?!(?:[^/]+/)*templates?/)(?:[^/]+/)*[^/]+\.ya?ml)"
 )
-_AZURE_RX = re.compile(AZURE_PATH)
+_AZURE_RX = lazy(AZURE_PATH)
 MAX_TEMPLATE_DEPTH = 20  # Azure's own nesting limit
 MAX_TEMPLATE_FILES = 100  # Azure's own file limit
 MAX_CONDITION_CHARS = 4000
@@ -96,8 +97,8 @@ _REASONS: dict[str, frozenset] = {
     "buildcompletion": frozenset({"dispatch"}),
     "resourcetrigger": frozenset({"dispatch"}),
 }
-_PARAM_REF = re.compile(r"\$\{\{\s*parameters\.([\w-]+)\s*\}\}")
-_EXPR_WRAPPER = re.compile(r"^\s*(?:\$\{\{|\$\[)\s*|\s*(?:\}\}|\])\s*$")
+_PARAM_REF = lazy(r"\$\{\{\s*parameters\.([\w-]+)\s*\}\}")
+_EXPR_WRAPPER = lazy(r"^\s*(?:\$\{\{|\$\[)\s*|\s*(?:\}\}|\])\s*$")
 
 
 # -- recognising a pipeline -------------------------------------------------------------------
@@ -122,8 +123,8 @@ _ITEM_KEYS = {
     "jobs": ("job", "deployment", "template"),
     "steps": (*_SHELL_KEYS, "task", *_STEP_REFS, "template"),
 }
-_TOP_TRIGGER = re.compile(r"^(?:trigger|pr|schedules|extends)[ \t]*:", re.MULTILINE)
-_TOP_BODY = re.compile(r"^(?:stages|jobs|steps|extends)[ \t]*:", re.MULTILINE)
+_TOP_TRIGGER = lazy(r"^(?:trigger|pr|schedules|extends)[ \t]*:", re.MULTILINE)
+_TOP_BODY = lazy(r"^(?:stages|jobs|steps|extends)[ \t]*:", re.MULTILINE)
 
 
 def _azure_items(doc: dict) -> bool:
@@ -158,7 +159,7 @@ AZURE_HINT_PATH = (
     r"/(?:[^/]+/)*[^/]+\.ya?ml"
     r"|(?:.*/)?[^/]*(?:[Pp]ipeline|vsts)[^/]*\.ya?ml)"
 )
-_HINT_RX = re.compile(AZURE_HINT_PATH)
+_HINT_RX = lazy(AZURE_HINT_PATH)
 
 
 @register(AZURE_PATH)

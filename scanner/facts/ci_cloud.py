@@ -66,6 +66,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..patterns import lazy
 from .ci import Job, Pipeline, Step, Trigger, register, shell_non_blocking
 from .yamldoc import YList, YMap, as_list
 
@@ -85,7 +86,7 @@ TEKTON_PATH = _EXCLUDED + (
     r"|[^/]*[Tt]ekton[^/]*"
     r"|(?:\.?ci|\.?cicd|ci-cd)/(?:[^/]+/)*[^/]+)\.ya?ml"
 )
-_TEKTON_RX = re.compile(TEKTON_PATH)
+_TEKTON_RX = lazy(TEKTON_PATH)
 MAX_TEKTON_FILES = 2000
 MAX_DOCS = 500  # documents per file
 _SHELLS = frozenset({"sh", "bash", "zsh", "ash", "dash", "ksh"})
@@ -163,10 +164,10 @@ def _first_doc(facts: "Facts", path: str) -> tuple[bool, Any]:
 # -- Google Cloud Build -------------------------------------------------------------------------
 
 _CLOUD_BUILD_HINTS = (
-    ("pull_request", re.compile(r"\$\{?_(?:PR_NUMBER|HEAD_BRANCH|BASE_BRANCH|HEAD_REPO_URL)\b")),
-    ("tag", re.compile(r"\$\{?TAG_NAME\b")),
+    ("pull_request", lazy(r"\$\{?_(?:PR_NUMBER|HEAD_BRANCH|BASE_BRANCH|HEAD_REPO_URL)\b")),
+    ("tag", lazy(r"\$\{?TAG_NAME\b")),
 )
-_BUILDER = re.compile(r"(?:^|/)cloud-builders/(?:[^/]+/)*([\w-]+)(?:[:@]|$)")
+_BUILDER = lazy(r"(?:^|/)cloud-builders/(?:[^/]+/)*([\w-]+)(?:[:@]|$)")
 _ENTRYPOINT_IMAGES = {"hashicorp/terraform": "terraform"}
 
 
@@ -245,7 +246,7 @@ def _cloud_build_non_blocking(spec: YMap) -> Optional[str]:
 
 _PHASES = ("install", "pre_build", "build", "post_build")
 _CODEBUILD_HINTS = (
-    ("pull_request", re.compile(r"PULL_REQUEST_(?:CREATED|UPDATED|REOPENED|MERGED)|CODEBUILD_WEBHOOK_TRIGGER\b.*pr/")),
+    ("pull_request", lazy(r"PULL_REQUEST_(?:CREATED|UPDATED|REOPENED|MERGED)|CODEBUILD_WEBHOOK_TRIGGER\b.*pr/")),
 )
 
 
@@ -318,7 +319,7 @@ class _TektonIndex:
         self.triggers.setdefault((kind, name), []).extend(found)
 
 
-_CRON_STARTS = re.compile(r"\btkn\b|://el-[\w-]")  # a CronJob's `tkn pipeline start` / call to a listener
+_CRON_STARTS = lazy(r"\btkn\b|://el-[\w-]")  # a CronJob's `tkn pipeline start` / call to a listener
 _INDEXES: "weakref.WeakKeyDictionary[Any, _TektonIndex]" = weakref.WeakKeyDictionary()
 _TEKTON_KINDS = frozenset({"Pipeline", "Task", "ClusterTask", "PipelineRun", "TaskRun", "TriggerTemplate",
                            "EventListener", "Trigger", "StepAction"})

@@ -28,6 +28,7 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..patterns import lazy
 from .ci import (
     ALL_TRIGGER_TYPES,
     Job,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from . import Facts
 
 WORKFLOW_PATH = r"\.github/workflows/[^/]+\.ya?ml"
-_WORKFLOW_RX = re.compile(WORKFLOW_PATH)
+_WORKFLOW_RX = lazy(WORKFLOW_PATH)
 MAX_CALL_DEPTH = 4  # GitHub allows four levels of nested reusable workflows
 
 _EVENTS: dict[str, str] = {
@@ -68,9 +69,9 @@ _EVENT_KEEPS: dict[str, frozenset] = {
     "create": frozenset({"push", "tag"}),
 }
 
-_FALSE = re.compile(r"^(?:false|0|''|\"\")$", re.IGNORECASE)
-_TRUE = re.compile(r"^(?:true|1)$", re.IGNORECASE)
-_EXPR_WRAPPER = re.compile(r"\$\{\{|\}\}")
+_FALSE = lazy(r"^(?:false|0|''|\"\")$", re.IGNORECASE)
+_TRUE = lazy(r"^(?:true|1)$", re.IGNORECASE)
+_EXPR_WRAPPER = lazy(r"\$\{\{|\}\}")
 
 
 @register(WORKFLOW_PATH)
@@ -220,7 +221,7 @@ def _condition(value: Any, triggers: tuple[Trigger, ...]) -> tuple[Optional[froz
 
 # A reusable workflow's input: its value, and where the caller wrote it (file, lines) if it did.
 Inputs = dict[str, tuple[str, Optional[tuple[str, tuple[int, int]]]]]
-_INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
+_INPUT_REF = lazy(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 
 
 def _substitute(value: Any, inputs: Inputs) -> Any:

@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from ..patterns import lazy
 from .ci import (
     ALL_TRIGGER_TYPES,
     Job,
@@ -63,9 +64,9 @@ NOTIFY_STEPS = ("mail", "emailext", "slackSend", "office365ConnectorSend", "disc
                 "googlechatnotification", "mattermostSend", "rocketSend")
 # post conditions under which a notification also fires when the build fails
 FAILURE_POST_CONDITIONS = frozenset({"failure", "unsuccessful", "always", "regression"})
-_STATEMENT = re.compile(r"(?<![\w.$])(sh|bat|powershell|pwsh|input|build|" + "|".join(NOTIFY_STEPS)
+_STATEMENT = lazy(r"(?<![\w.$])(sh|bat|powershell|pwsh|input|build|" + "|".join(NOTIFY_STEPS)
                         + r")\b(?!\s*[=:.])")
-_BLOCK = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*[({]")
+_BLOCK = lazy(r"(?<![\w.$])([A-Za-z_]\w*)\s*[({]")
 _BRANCHLESS = frozenset({"pull_request", "tag", "release"})
 
 

@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from ..patterns import lazy
+
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
 MAX_COMMITS = 20_000
 
-_BOT = re.compile(
+_BOT = lazy(
     r"(\[bot\]|^dependabot|^renovate|^github-actions|^gitlab-bot|^pre-commit-ci|^snyk-bot|noreply@github\.com$)",
     re.IGNORECASE,
 )

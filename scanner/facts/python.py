@@ -12,16 +12,18 @@ import ast
 import gc
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
+from ..patterns import lazy
 from .needles import Needles, imports_of  # noqa: F401  (imports_of is re-exported for probes)
-from .parallel import parallel_map
+from .parallel import parallel_start
 
 if TYPE_CHECKING:
     from . import Facts
 
-_NOTABLE_STRING = re.compile(r"^(?:models:/|runs:/|[a-z][a-z0-9+.-]*://)")
+_NOTABLE_STRING = lazy(r"^(?:models:/|runs:/|[a-z][a-z0-9+.-]*://)")
 
 # The prefilter is a set of needles (words and line-local regexes); kept under its old name.
 Prefilter = Needles
@@ -82,55 +84,65 @@ class PythonIndex:
     files: dict[str, PyFile]  # only the files that passed the prefilter, parsed
 
     @classmethod
-    def build(cls, facts: "Facts", tokens: Iterable[str]) -> "PythonIndex":
-        prefilter = Prefilter(tokens)
-        modules: list[str] = []
-        notebooks: list[str] = []
+    def build(cls, facts: "Facts", prefilter: Needles) -> "PythonIndex":
+        return cls.start(facts, prefilter)()
+
+    @classmethod
+    def start(cls, facts: "Facts", prefilter: Needles) -> "Callable[[], PythonIndex]":
+        """Prefilter and start parsing in worker processes; the returned function finishes the
+        index (so the caller can build something else while the workers parse)."""
+        modules = [p for p in facts.snapshot.paths() if p.endswith(".py")]
+        notebooks = [p for p in facts.snapshot.paths() if p.endswith(".ipynb")]
         files: dict[str, PyFile] = {}
-        # AST nodes are many small objects that die young: cyclic GC passes over them cost more
-        # than the parsing itself, so the collector pauses while we index.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            cls._index_paths(facts, prefilter, modules, notebooks, files)
-        finally:
-            if collecting:
-                gc.enable()
-        return cls(modules=modules, notebooks=notebooks, files=files)
+        with _collector_paused():
+            finish_parsing = cls._index_paths(facts, prefilter, files)
+
+        def finish() -> PythonIndex:
+            with _collector_paused():
+                finish_parsing()
+            return cls(modules=modules, notebooks=notebooks, files=files)
+
+        return finish
 
     @staticmethod
-    def _index_paths(facts: "Facts", prefilter: Needles, modules: list[str],
-                     notebooks: list[str], files: dict[str, PyFile]) -> None:
-        candidates: list[str] = []
-        for path in facts.snapshot.paths():
-            if path.endswith(".py"):
-                modules.append(path)
-            elif path.endswith(".ipynb"):
-                notebooks.append(path)
-            else:
-                continue
-            candidates.append(path)
+    def todo(facts: "Facts") -> list[str]:
+        """Modules and notebooks to prefilter: all of them, less those the blob cache already has
+        (the same blob in the other scan of a diff)."""
         cache = facts.cache
-        todo: list[str] = []
-        for path in candidates:
-            key = facts._key(path)
-            if key is not None and key in cache.python:  # same blob in the other scan of a diff
-                if cache.python[key] is not None:
+        out = []
+        for path in facts.snapshot.paths():
+            if path.endswith((".py", ".ipynb")):
+                key = facts._key(path)
+                if key is None or key not in cache.python:
+                    out.append(path)
+        return out
+
+    @staticmethod
+    def _index_paths(facts: "Facts", prefilter: Needles, files: dict[str, PyFile]) -> "Callable[[], None]":
+        cache = facts.cache
+        if cache is not None:
+            for path in facts.snapshot.paths():
+                key = facts._key(path) if path.endswith((".py", ".ipynb")) else None
+                if key is not None and key in cache.python and cache.python[key] is not None:
                     files[path] = cache.python[key]
                     if files[path].error:
                         facts._problem(path, files[path].error)
-            else:
-                todo.append(path)
+        todo = PythonIndex.todo(facts)
         sources = list(facts.grep(todo, prefilter))
-        for pyfile in parallel_map(_index_one, sources):
-            files[pyfile.path] = pyfile
-            if pyfile.error:
-                facts._problem(pyfile.path, pyfile.error)
-        if cache is not None:
-            for path in todo:
-                key = facts._key(path)
-                if key is not None and (path in files or path in facts._scanned):
-                    cache.python[key] = files.get(path)
+        parsing = parallel_start(_index_one, sources)
+
+        def finish() -> None:
+            for pyfile in parsing():
+                files[pyfile.path] = pyfile
+                if pyfile.error:
+                    facts._problem(pyfile.path, pyfile.error)
+            if cache is not None:
+                for path in todo:
+                    key = facts._key(path)
+                    if key is not None and (path in files or path in facts._scanned):
+                        cache.python[key] = files.get(path)
+
+        return finish
 
     # -- queries -----------------------------------------------------------------------
 
@@ -150,6 +162,19 @@ class PythonIndex:
                 if imp.module == module or imp.module.startswith(module + "."):
                     yield pyfile, imp
                     break
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """AST nodes are many small objects that die young: cyclic GC passes over them cost more than
+    the parsing itself, so the collector pauses while we index."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _index_one(item: tuple[str, str]) -> PyFile:
