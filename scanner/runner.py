@@ -202,7 +202,7 @@ def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_fact
     so the head run finds the base run's parsed files still in the worker's blob cache."""
     base_facts.prefetch_python()
     base_side = _Side(base, base_facts, probes, services, True)
-    head_side = _Side(head, head_facts, probes, services, True)
+    head_side = _Side(head, head_facts, probes, services, True, like=base_side)
 
     def pair(probe: Probe) -> tuple[Outcome, Outcome]:
         first = base_side.run(probe)
@@ -223,9 +223,11 @@ class _Side:
     """One snapshot's half of a run: its matched paths, its inventory, and how to run or reuse."""
 
     def __init__(self, snapshot: Snapshot, facts: Facts, probes: list[Probe],
-                 services: Optional["ServiceSession"], record_inputs: bool):
+                 services: Optional["ServiceSession"], record_inputs: bool, like: Optional["_Side"] = None):
         self.snapshot, self.facts, self.services = snapshot, facts, services
-        self.matched = match_paths(snapshot.paths(), probes)
+        # a diff's head usually lists the same paths as its base: then it matches the same
+        same = like is not None and like.snapshot.paths() == snapshot.paths()
+        self.matched = like.matched if same and like is not None else match_paths(snapshot.paths(), probes)
         self.inventory = _Inventory(snapshot, facts)
         self.record_inputs = record_inputs
 
