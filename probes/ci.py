@@ -40,6 +40,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator, Optional
 
 from scanner.facts.ci import Job, Pipeline, Step, Trigger, trigger_types
@@ -165,7 +166,7 @@ _MAX_SEGMENTS = 50
 _MAX_TOKENS = 200
 
 
-@dataclass
+@dataclass(frozen=True)
 class Invocation:
     """One program run by one shell segment, wrappers stripped."""
 
@@ -178,13 +179,19 @@ class Invocation:
 
 def invocations(command: str) -> list[Invocation]:
     """Programs a logical shell line runs, one per ``&&``/``||``/``;``/``|`` segment."""
+    return list(_invocations(command))
+
+
+@lru_cache(maxsize=16384)
+def _invocations(command: str) -> tuple[Invocation, ...]:
+    # Many probes ask about the same CI commands; shlex is slow, so each line is split once.
     found: list[Invocation] = []
     for segment in _SEGMENT_SPLIT.split(command)[:_MAX_SEGMENTS]:
         tokens = _tokens(segment)
         inv = _invocation(tokens, segment)
         if inv is not None:
             found.append(inv)
-    return found
+    return tuple(found)
 
 
 def _tokens(segment: str) -> list[str]:
