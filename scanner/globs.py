@@ -77,6 +77,8 @@ class PathMatcher:
             return self._names_in[folder]
         except KeyError:
             pass
+        if len(self._names_in) > 100_000:  # one matcher serves many trees in a batch: stay bounded
+            self._names_in.clear()
         wanted = tuple(sorted({n for rx, group in self._folder_globs if rx.match(folder) for n in group}))
         names = None
         if wanted:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .facts import CI_MODEL, HISTORY, PATH_LIST, PYTHON_INDEX, Facts
@@ -55,13 +56,19 @@ def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str
     matched: dict[str, list[str]] = {}
     shared: dict[tuple[tuple[str, ...], str], list[str]] = {}
     for probe in probes:
-        matcher = PathMatcher(probe.patterns)
+        matcher = _matcher(probe.patterns)
         found: list[str] = []
         for folder, names in by_folder.items():
             found += matcher.matching(folder, names, shared)
         found.sort()
         matched[probe.id] = found
     return matched
+
+
+@lru_cache(maxsize=256)
+def _matcher(patterns: tuple[str, ...]) -> PathMatcher:
+    """Compiled once per process: a batch scanning many repositories reuses the regexes."""
+    return PathMatcher(patterns)
 
 
 def evidence_sort_key(item: Evidence) -> tuple:
