@@ -8,6 +8,12 @@ DVC pointers and pipelines are probes/dvc.py; this probe covers the other ways t
   (``versionAsOf``/``timestampAsOf``, ``DeltaTable(..., version=)``), Iceberg snapshot reads
   (``snapshot-id``/``as-of-timestamp``, ``scan(snapshot_id=)``) and Hugging Face
   ``load_dataset(..., revision=...)`` pinned to a commit or tag (a branch is downgraded).
+  Also data read from an external versioned source at a pinned version (RUBRIC DM 1.2): W&B
+  artifacts used at ``name:v3`` or a digest (``:latest``, a custom alias or no alias is not a pin
+  and yields nothing), ``dvc.api.open/read/get_url(..., rev=...)`` (``dvc import`` and pointers
+  are probes/dvc.py), boto3 S3 reads with a ``VersionId``, ClearML ``Dataset.get`` by id or
+  ``dataset_version`` (by project and name alone is the newest, not a pin), and SQL
+  ``FOR SYSTEM_TIME AS OF`` a literal timestamp in ``.sql`` files (BigQuery, SQL Server).
 - ``data.lineage``: OpenLineage (imported in code, ``OPENLINEAGE_URL`` in CI env, an
   ``openlineage.yml`` transport), DataHub and OpenMetadata ingestion recipes (``source:``/``sink:``),
   and MLflow dataset inputs (``mlflow.log_input``, ``mlflow.data.from_*``), which probes/mlflow.py
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING, Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Iterator, Literal, NamedTuple, Optional
 
 from scanner.facts.needles import Needles
 from scanner.facts.python import imports_of
@@ -39,7 +45,8 @@ if TYPE_CHECKING:
 
 
 class DataVersioning(Attributes):
-    tool: Literal["git_lfs", "lakefs", "delta", "iceberg", "hf_datasets"]
+    tool: Literal["git_lfs", "lakefs", "delta", "iceberg", "hf_datasets", "wandb_artifacts", "dvc_api",
+                  "s3_versions", "clearml_datasets", "sql_system_time"]
     detail: str
 
 
@@ -170,6 +177,136 @@ def _hf(ctx: ProbeContext, path: str, call: "Call", base: list[str]) -> Evidence
     return ctx.evidence("data.versioning", DataVersioning(tool="hf_datasets", detail=detail[:200]), path=path,
                         lines=(call.line, call.end_line), subject=f"hf:{path}:{name}",
                         strength=_strength(reasons), downgrades=reasons)
+
+
+# -- code: reads from an external source at a pinned version (W&B, dvc.api, S3, ClearML) --------------
+
+_NOT_LITERAL = "not a literal: cannot tell whether it is pinned"
+_WANDB_PIN = lazy(r":(?:v\d+|[0-9a-f]{32})$")  # a version number or a content digest; aliases move
+_DVC_API = frozenset({"dvc.api.open", "dvc.api.read", "dvc.api.get_url", "dvc.api.DVCFileSystem",
+                      "dvc.fs.DVCFileSystem"})
+_AWS_SDKS = ("boto3", "aioboto3", "botocore", "aiobotocore")
+_EXTRA_VERSION = lazy(r"""\\?["']VersionId\\?["'][ \t]*:[ \t]*(?:\\?["'](?P<value>[^"'\\\n]+)\\?["'])?""")
+
+
+class _Pin(NamedTuple):
+    tool: str
+    detail: str
+    reasons: list[str]
+
+
+def _literal_pin(value: object, what: str) -> list[str]:
+    """Downgrade reasons for a version argument: none for a literal, one when it is computed."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+        return []
+    return [f"{what} {_NOT_LITERAL}"]
+
+
+def _wandb_pin(pyfile: "PyFile", call: "Call") -> Optional[_Pin]:
+    """``run.use_artifact("name:v3")`` / ``wandb.Api().artifact("e/p/name:v12")``: only a version
+    number or digest pins; ``:latest``, ``:production`` or no alias follow whatever is logged next."""
+    if call.attr not in ("use_artifact", "artifact") or not pyfile.imports_module("wandb"):
+        return None
+    ref = call.literal_args[0] if call.literal_args else call.kwarg("artifact_or_name", call.kwarg("name"))
+    if not isinstance(ref, str) or not _WANDB_PIN.search(ref):
+        return None
+    return _Pin("wandb_artifacts", f"{call.attr}({ref})", [])
+
+
+def _dvc_api_pin(call: "Call") -> Optional[_Pin]:
+    """``dvc.api.read(path, repo=..., rev="v1.2")``: the data as of a git revision of a DVC repo."""
+    if call.name not in _DVC_API or "rev" not in call.keywords:
+        return None
+    rev = call.kwarg("rev")
+    reasons = _literal_pin(rev, "rev")
+    if isinstance(rev, str) and (rev in _BRANCHES or rev.startswith("refs/heads/")):
+        reasons.append(f"rev {rev!r} is a branch: the data can change under it")
+    first = call.literal_args[0] if call.literal_args and isinstance(call.literal_args[0], str) else "?"
+    return _Pin("dvc_api", f"{call.name}({first}, rev={rev if isinstance(rev, str) else '?'})", reasons)
+
+
+def _s3_pin(ctx: ProbeContext, path: str, pyfile: "PyFile", call: "Call") -> Optional[_Pin]:
+    """boto3 ``get_object(..., VersionId=...)`` (``Object(...).get(VersionId=...)``) or
+    ``download_file(..., ExtraArgs={"VersionId": ...})``: one object version of a versioned bucket."""
+    if call.attr in ("get_object", "get") and "VersionId" in call.keywords:
+        version = call.kwarg("VersionId")
+    elif call.attr in ("download_file", "download_fileobj") and "ExtraArgs" in call.keywords:
+        lines = ctx.facts.lines(path) or []
+        match = _EXTRA_VERSION.search("\n".join(lines[call.line - 1:call.end_line]))
+        if not match:
+            return None
+        version = match.group("value")
+    else:
+        return None
+    if not any(pyfile.imports_module(sdk) for sdk in _AWS_SDKS):
+        return None
+    key = call.kwarg("Key") or next((a for a in call.literal_args if isinstance(a, str) and "/" in a), None)
+    shown = version if isinstance(version, str) else "?"
+    return _Pin("s3_versions", f"{call.attr}(Key={key or '?'}, VersionId={shown})", _literal_pin(version, "VersionId"))
+
+
+def _clearml_pin(call: "Call") -> Optional[_Pin]:
+    """``Dataset.get(dataset_id=...)`` or ``Dataset.get(..., dataset_version="1.2.0")``; by project
+    and name alone ClearML returns the newest completed version, which is not a pin."""
+    if not (call.name.startswith("clearml.") and call.name.endswith(".Dataset.get")):
+        return None
+    if call.literal_args or "dataset_id" in call.keywords:
+        dataset_id = call.literal_args[0] if call.literal_args else call.kwarg("dataset_id")
+        shown = dataset_id if isinstance(dataset_id, str) else "?"
+        return _Pin("clearml_datasets", f"Dataset.get(dataset_id={shown})", _literal_pin(dataset_id, "dataset_id"))
+    if "dataset_version" in call.keywords:
+        version, name = call.kwarg("dataset_version"), call.kwarg("dataset_name")
+        shown = version if isinstance(version, str) else "?"
+        detail = f"Dataset.get({name if isinstance(name, str) else '?'}, dataset_version={shown})"
+        return _Pin("clearml_datasets", detail, _literal_pin(version, "dataset_version"))
+    return None
+
+
+def _pinned_reads(ctx: ProbeContext, path: str, pyfile: "PyFile") -> Iterator[Evidence]:
+    base = _code_reasons(pyfile)
+    seen: set[tuple[str, str]] = set()
+    for call in pyfile.calls:
+        pin = _wandb_pin(pyfile, call) or _dvc_api_pin(call) or _s3_pin(ctx, path, pyfile, call) or _clearml_pin(call)
+        if pin is None or (pin.tool, pin.detail) in seen:
+            continue
+        seen.add((pin.tool, pin.detail))
+        reasons = base + pin.reasons
+        yield ctx.evidence("data.versioning", DataVersioning(tool=pin.tool, detail=pin.detail[:200]),  # type: ignore[arg-type]
+                           path=path, lines=(call.line, call.end_line), subject=f"{pin.tool}:{path}:{pin.detail[:120]}",
+                           strength=_strength(reasons), downgrades=reasons)
+
+
+# -- SQL: FOR SYSTEM_TIME AS OF (BigQuery time travel, SQL Server temporal tables) -------------------
+
+_SQL_NEEDLES = Needles(["SYSTEM_TIME", "system_time"])
+_SQL_LINE_COMMENT = lazy(r"--[^\n]*|^[ \t]*#[^\n]*", re.MULTILINE)
+_SYSTEM_TIME = lazy(
+    r"(?:(?P<table>`[^`\n]+`|[\w.$-]+)\s+)?\bFOR\s+SYSTEM_TIME\s+AS\s+OF\s+(?P<expr>[^;\n]*)", re.IGNORECASE)
+_FIXED_TIME = lazy(r"""^(?:(?:TIMESTAMP|DATETIME)\s*)?(?:'[^'\n]+'|"[^"\n]+")""", re.IGNORECASE)
+
+
+def _sql_time_travel(ctx: ProbeContext) -> Iterator[Evidence]:
+    """Reads of a table as of a fixed past time; a relative time (``CURRENT_TIMESTAMP() - ...``) or a
+    parameter is a mention. Comments are blanked first, keeping line numbers."""
+    paths = [p for p in ctx.paths if p.endswith(".sql")]
+    for path, text in ctx.facts.grep(paths, _SQL_NEEDLES):
+        code = _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+        code = _SQL_LINE_COMMENT.sub("", code)
+        seen: set[str] = set()
+        for match in _SYSTEM_TIME.finditer(code):
+            expr = match.group("expr").strip()
+            fixed = _FIXED_TIME.match(expr)
+            table = (match.group("table") or "?").strip("`")
+            detail = f"{table} FOR SYSTEM_TIME AS OF {fixed.group(0) if fixed else expr[:80]}"
+            if detail in seen:
+                continue
+            seen.add(detail)
+            reasons = [] if fixed else ["AS OF a relative or parameterised time: not a fixed version"]
+            first = code.count("\n", 0, match.start()) + 1
+            last = code.count("\n", 0, match.start("expr")) + 1
+            yield ctx.evidence("data.versioning", DataVersioning(tool="sql_system_time", detail=detail[:200]),
+                               path=path, lines=(first, last), subject=f"sql_system_time:{path}:{detail[:120]}",
+                               strength=_strength(reasons), downgrades=reasons)
 
 
 # -- code: lineage and privacy -----------------------------------------------------------------------
@@ -326,23 +463,27 @@ def collect(ctx: ProbeContext) -> Iterator[Evidence]:
     yield from _yaml_files(ctx)
     for path, pyfile in sorted(ctx.facts.python.files.items()):
         yield from _code_versioning(ctx, path, pyfile)
+        yield from _pinned_reads(ctx, path, pyfile)
         yield from _code_lineage(ctx, path, pyfile)
     yield from _ci(ctx)
+    yield from _sql_time_travel(ctx)
 
 
 PROBE = Probe(
     id="lineage",
     title="Data versioning beyond DVC (LFS, lakeFS, Delta, Iceberg, HF datasets), lineage and privacy controls",
-    patterns=("**/.gitattributes", "**/*.yml", "**/*.yaml", "**/*.tf"),
+    patterns=("**/.gitattributes", "**/*.yml", "**/*.yaml", "**/*.tf", "**/*.sql"),
     kinds=(
-        Kind("data.versioning", DataVersioning, "Data pinned to a version: LFS on data paths, lakeFS, Delta/Iceberg time travel, HF revision"),
+        Kind("data.versioning", DataVersioning, "Data pinned to a version: LFS on data paths, lakeFS, Delta/Iceberg time travel, HF revision, "
+             "W&B artifact versions, dvc.api rev, S3 VersionId, ClearML dataset id/version, SQL FOR SYSTEM_TIME AS OF"),
         Kind("data.lineage", DataLineage, "Lineage emitted or ingested: OpenLineage, DataHub/OpenMetadata recipes, MLflow dataset inputs"),
         Kind("data.privacy", DataPrivacy, "PII detection or masking: Presidio in code, Cloud DLP / Macie in IaC"),
     ),
     collect=collect,
     python_tokens=(
         *imports_of("openlineage", "presidio_analyzer", "presidio_anonymizer", "deltalake", "pyiceberg",
-                    "google.cloud.dlp", "google.cloud.dlp_v2", "datasets"),
+                    "google.cloud.dlp", "google.cloud.dlp_v2", "datasets", "wandb", "dvc", "clearml"),
+        "VersionId",  # boto3 versioned reads: narrower than an import of boto3, found in most cloud code
         "lakefs://", "versionAsOf", "timestampAsOf", "snapshot-id", "as-of-timestamp", "log_input", "mlflow.data",
     ),
 )
