@@ -17,6 +17,7 @@ It reads only through ``ctx.facts`` (parsed once, shared) and only the paths in
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
@@ -167,8 +168,12 @@ class ProbeContext:
             model = declared.model(**attributes)
         attrs = model.model_dump(mode="json")
         reasons = sorted(set(downgrades))
+        memo, key = self._evidence_memo(kind, attrs, path, lines, subject, strength, reasons)
+        if key is not None and key in memo:  # the same fact from the same blob, in the other scan
+            self.facts.note(path)  # the probe still depended on the file
+            return recite(memo[key], self.snapshot)
         citation = self.cite(path, lines) if path else None
-        return Evidence(
+        item = Evidence(
             id=fingerprint(kind, subject, path, identity_attributes(declared.model, attrs)),
             kind=kind,
             probe=self.probe.id,
@@ -178,6 +183,21 @@ class ProbeContext:
             downgrades=reasons,
             citation=citation,
         )
+        if key is not None:
+            memo[key] = item
+        return item
+
+    def _evidence_memo(self, kind: str, attrs: dict[str, Any], path: Optional[str],
+                       lines: Optional[tuple[int, int]], subject: str, strength: Strength,
+                       reasons: list[str]) -> tuple[dict[tuple[Any, ...], Any], Optional[tuple[Any, ...]]]:
+        """Where a diff keeps evidence per blob id, and this item's key there (None: not kept)."""
+        cache = self.facts.cache
+        blob = self.snapshot.blob_id(path) if cache is not None and path else None
+        if cache is None or blob is None:
+            return {}, None
+        key = (self.probe.id, kind, subject, path, blob, lines, strength, tuple(reasons),
+               json.dumps(attrs, sort_keys=True, default=str))
+        return cache.evidence, key
 
     def unknown(self, kind: str, reason: str, *, path: Optional[str] = None, subject: str = "",
                 service: Optional[str] = None, endpoint: Optional[str] = None) -> Evidence:
@@ -237,6 +257,16 @@ class ProbeContext:
             url=snap.permalink(path, start, end),
             excerpt=excerpt,
         )
+
+
+def recite(item: Evidence, snapshot: Any) -> Evidence:
+    """The same evidence, cited at this snapshot's commit (its blob, and so its lines, are equal)."""
+    cit = item.citation
+    if cit is None or cit.source != "repo" or cit.path is None:
+        return item
+    moved = cit.model_copy(update={"commit": snapshot.commit,
+                                   "url": snapshot.permalink(cit.path, cit.start_line, cit.end_line)})
+    return item.model_copy(update={"citation": moved})
 
 
 def excerpt_of(text_lines: list[str], start: int, end: int) -> str:

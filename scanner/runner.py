@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 from .facts import CI_MODEL, HISTORY, PATH_LIST, PYTHON_INDEX, Facts
 from .globs import PathMatcher
 from .models import Evidence, ScanProblem
-from .probe import Probe, ProbeContext
+from .probe import Probe, ProbeContext, recite
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -137,17 +137,6 @@ def input_digest(snapshot: Snapshot, matched: Iterable[str], reads: Iterable[str
     if PATH_LIST in reads:
         parts.append(f"paths\0{inventory.paths}\n")
     return hashlib.sha256("".join(parts).encode()).hexdigest()
-
-
-def recite(item: Evidence, snapshot: Snapshot) -> Evidence:
-    """The same evidence, cited at this snapshot's commit (its blob, and so its lines, are equal)."""
-    cit = item.citation
-    if cit is None or cit.source != "repo" or cit.path is None:
-        return item
-    moved = cit.model_copy(update={
-        "commit": snapshot.commit, "url": snapshot.permalink(cit.path, cit.start_line, cit.end_line),
-    })
-    return item.model_copy(update={"citation": moved})
 
 
 # Below this many files a scan runs its probes in one process: forking workers costs more than

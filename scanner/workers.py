@@ -44,8 +44,7 @@ def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outco
     remote = sorted((p for p in probes if not p.services), key=lambda p: -p.weight)  # stable: ties keep order
     results: dict[str, Optional[tuple["Outcome", ...]]] = {}
     if can_fork() and len(remote) > 1:
-        for one in facts:
-            _prebuild(one, remote)
+        _prebuild(facts, remote)
         _STATE = (task, facts, {p.id: p for p in remote})
         try:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
@@ -68,16 +67,21 @@ def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outco
     return results  # type: ignore[return-value]
 
 
-def _prebuild(facts: "Facts", probes: list["Probe"]) -> None:
-    """Build the shared indexes once, here, rather than once per worker."""
+def _prebuild(all_facts: list["Facts"], probes: list["Probe"]) -> None:
+    """Build the shared indexes once, here, rather than once per worker. While the first
+    snapshot's Python files parse in worker processes, the CI models are built here; a diff's
+    head index starts after the base's, whose parsed files it takes from the blob cache."""
     python = any(p.python_tokens for p in probes)
     if python:
-        facts.start_python()  # parsing in worker processes while the CI model is built here
-    facts.ci  # noqa: B018 - built for its side effect
+        all_facts[0].start_python()
+    for facts in all_facts:
+        facts.ci  # noqa: B018 - built for its side effect
     if python:
-        facts.python  # noqa: B018
+        for facts in all_facts:
+            facts.python  # noqa: B018
     if sum(1 for p in probes if p.needs_history) > 1:
-        facts.history  # noqa: B018
+        for facts in all_facts:
+            facts.history  # noqa: B018
 
 
 def _worker_start() -> None:

@@ -362,10 +362,12 @@ def test_criteria_pass_with_the_server_rules(seeded, repo, tmp_path) -> None:
 
 
 def test_ages_are_measured_at_scan_time_and_ids_stay_stable(seeded, repo, monkeypatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 10 * 86_400))
+    # a few seconds past now: SOURCE_DATE_EPOCH is whole seconds, and a version created within
+    # the current second would otherwise be a hair younger than 10 days
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 5 + 10 * 86_400))
     later = scan(repo, mlflow_uri=seeded["url"]).evidence
     assert one(later, "mlflow.server.staleness", model="churn").attributes["days"] == 10
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 40 * 86_400))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 5 + 40 * 86_400))
     much_later = scan(repo, mlflow_uri=seeded["url"]).evidence
     assert one(much_later, "mlflow.server.staleness", model="churn").attributes["days"] == 40
     # counts and ages are measurements: the same facts keep their ids

@@ -44,6 +44,9 @@ class BlobCache:
         self.yaml: dict[tuple[str, str], tuple[Optional[list[Any]], Optional[str]]] = {}
         self.python: dict[tuple[str, str], Any] = {}  # PyFile, or None when the prefilter said no
         self.problems: dict[tuple[str, str], str] = {}
+        # evidence built from a file, keyed by everything that decides it, blob id included: the
+        # other scan of a diff re-cites it instead of building it again
+        self.evidence: dict[tuple[Any, ...], Any] = {}
 
 
 class Facts:
