@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 from pydantic import model_validator
 
 from scanner.facts.needles import Needles
-from scanner.facts.yamldoc import YMap
+from scanner.facts.yamldoc import Manifest, YMap
 from scanner.facts.yamldoc import dig as _dig
 from scanner.facts.yamldoc import entry_span as _key_span
 from scanner.facts.yamldoc import span as _span
@@ -115,32 +115,7 @@ _ENV_SYNONYMS = {
 }
 
 
-@dataclass
-class _Doc:
-    path: str
-    doc: YMap
-
-    @property
-    def kind(self) -> str:
-        return str(self.doc.get("kind") or "")
-
-    @property
-    def api(self) -> str:
-        return str(self.doc.get("apiVersion") or "")
-
-    @property
-    def name(self) -> str:
-        return str(_dig(self.doc, "metadata", "name") or "")
-
-    @property
-    def namespace(self) -> Optional[str]:
-        value = _dig(self.doc, "metadata", "namespace")
-        return str(value) if value else None
-
-    @property
-    def spec(self) -> YMap:
-        spec = self.doc.get("spec")
-        return spec if isinstance(spec, YMap) else YMap()
+_Doc = Manifest  # a Kubernetes document and its file (scanner.facts.yamldoc)
 
 
 def _is_ours(kind: str, api: str) -> bool:

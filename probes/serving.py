@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 from pydantic import Field, model_validator
 
 from scanner.facts.python import PyFile
-from scanner.facts.yamldoc import YMap
+from scanner.facts.yamldoc import Manifest, YMap
 from scanner.facts.yamldoc import dig as _dig
 from scanner.facts.yamldoc import entry_span as _key_span
 from scanner.facts.yamldoc import span as _span
@@ -581,22 +581,7 @@ _PROGRESSIVE_KINDS = frozenset({"InferenceService", "Rollout", "Canary", "Virtua
 _ROLLBACK_KINDS = frozenset({"AnalysisTemplate", "ClusterAnalysisTemplate", "Rollout", "Canary", "MetricTemplate"})
 
 
-@dataclass
-class _Doc:
-    path: str
-    doc: YMap
-
-    @property
-    def kind(self) -> str:
-        return str(self.doc.get("kind") or "")
-
-    @property
-    def api(self) -> str:
-        return str(self.doc.get("apiVersion") or "")
-
-    @property
-    def name(self) -> str:
-        return str(_dig(self.doc, "metadata", "name") or "")
+_Doc = Manifest  # a Kubernetes document and its file (scanner.facts.yamldoc)
 
 
 def _chart_dirs(ctx: ProbeContext) -> set[str]:

@@ -12,6 +12,7 @@ Note: YAML 1.1 reads the bare key ``on`` as the boolean ``True`` (GitHub workflo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import yaml
@@ -277,3 +278,34 @@ def iter_maps(docs: Iterable[Any]) -> Iterable[YMap]:
     for doc in docs:
         if isinstance(doc, YMap):
             yield doc
+
+
+@dataclass
+class Manifest:
+    """One Kubernetes-style document (``apiVersion`` + ``kind``) and the file it came from."""
+
+    path: str
+    doc: YMap
+
+    @property
+    def kind(self) -> str:
+        return str(self.doc.get("kind") or "")
+
+    @property
+    def api(self) -> str:
+        return str(self.doc.get("apiVersion") or "")
+
+    @property
+    def name(self) -> str:
+        return str(dig(self.doc, "metadata", "name") or "")
+
+    @property
+    def namespace(self) -> Optional[str]:
+        value = dig(self.doc, "metadata", "namespace")
+        return str(value) if value else None
+
+    @property
+    def spec(self) -> YMap:
+        spec = self.doc.get("spec")
+        return spec if isinstance(spec, YMap) else YMap()
+
