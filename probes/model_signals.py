@@ -370,13 +370,20 @@ def _handler_sinks(fn: ast.FunctionDef | ast.AsyncFunctionDef, helpers: dict[str
     return predicts, sinks
 
 
+def _code_files(ctx: ProbeContext) -> list[tuple[str, PyFile, frozenset[str]]]:
+    """(path, indexed file, top-level import roots) of every parsed file outside tests: each pass
+    below starts from this list, computed once."""
+    def build() -> list[tuple[str, PyFile, frozenset[str]]]:
+        index = ctx.facts.python
+        return [(path, index.files[path], frozenset(i.module.split(".", 1)[0] for i in index.files[path].imports))
+                for path in sorted(index.files)
+                if index.files[path].parsed and not _TEST_PATH.search(path)]
+    return ctx.memo("model_signals.code_files", build)
+
+
 def _app_logging(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path):
-            continue
-        if not {i.module.split(".", 1)[0] for i in pyfile.imports} & _SERVING_ROOTS:
+    for path, pyfile, roots in _code_files(ctx):
+        if not roots & _SERVING_ROOTS:
             continue
         tree = _parse(ctx, pyfile)
         if tree is None:
@@ -404,11 +411,7 @@ def _app_logging(ctx: ProbeContext) -> Iterator[Evidence]:
 
 
 def _capture_calls(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path):
-            continue
+    for path, pyfile, _roots in _code_files(ctx):
         for call in pyfile.calls:
             if call.attr == "DataCaptureConfig" and call.name.startswith("sagemaker"):
                 enabled = call.kwarg("enable_capture", call.literal_args[0] if call.literal_args else None)
@@ -893,12 +896,7 @@ def _code_lines(ctx: ProbeContext, path: str) -> list[str]:
 
 
 def _orchestrator_freshness(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path):
-            continue
-        roots = {i.module.split(".", 1)[0] for i in pyfile.imports}
+    for _path, pyfile, roots in _code_files(ctx):
         if "airflow" in roots:
             yield from _airflow_sla(ctx, pyfile)
         if "dagster" in roots:
@@ -1002,12 +1000,7 @@ _SKEW_CALLS = frozenset({"validate_statistics", "run", "calculate_drift_scores",
 
 
 def _skew(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path):
-            continue
-        roots = {i.module.split(".", 1)[0] for i in pyfile.imports}
+    for path, pyfile, roots in _code_files(ctx):
         if not roots & {"tensorflow_data_validation", "evidently", "whylogs", "google", "sagemaker"}:
             continue
         if pyfile.notebook:
@@ -1028,7 +1021,7 @@ def _skew(ctx: ProbeContext) -> Iterator[Evidence]:
                     yield _skew_evidence(ctx, path, node, where, *found)
 
 
-def _skew_call(node: ast.Call, origins: _Origins, roots: set[str],
+def _skew_call(node: ast.Call, origins: _Origins, roots: frozenset[str],
                text: str) -> Optional[tuple[str, str, str, Optional[bool], list[str]]]:
     """(tool, reference, current, threshold, reasons) for a call that compares data sets."""
     callee = _dotted(node.func)
@@ -1140,10 +1133,8 @@ def _groupbys(tree: ast.Module) -> Iterator[tuple[ast.AST, list[str], list[str]]
 
 
 def _sliced_quality(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path) or not pyfile.imports_module("sklearn"):
+    for path, pyfile, _roots in _code_files(ctx):
+        if not pyfile.imports_module("sklearn"):
             continue
         if pyfile.notebook:
             if any(c.attr == "groupby" for c in pyfile.calls) and any(_QUALITY_FN.search(c.name) for c in pyfile.calls):
@@ -1183,12 +1174,8 @@ _KPI_LOGGERS = lazy(r"^(?:mlflow\.log_metrics?|wandb\.log|\w+\.log_metrics?|wand
 
 
 def _kpi_logging(ctx: ProbeContext) -> Iterator[Evidence]:
-    index = ctx.facts.python
-    for path in sorted(index.files):
-        pyfile = index.files[path]
-        if not pyfile.parsed or _TEST_PATH.search(path):
-            continue
-        if not {i.module.split(".", 1)[0] for i in pyfile.imports} & {"mlflow", "wandb", "prometheus_client"}:
+    for path, pyfile, roots in _code_files(ctx):
+        if not roots & {"mlflow", "wandb", "prometheus_client"}:
             continue
         loggers = [c for c in pyfile.calls if _KPI_LOGGERS.match(c.name)]
         lines = ctx.facts.lines(path) or []
