@@ -7,7 +7,6 @@ and commits that change no file (merges, empty keep-alive commits) are not count
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable

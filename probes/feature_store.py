@@ -21,7 +21,6 @@ downgrade "not applied by CI". A non-blocking or disabled apply step does not co
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Literal, Optional
 

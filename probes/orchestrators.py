@@ -1059,7 +1059,6 @@ def _sagemaker(module: Module) -> list[Found]:
             continue
         name = _str_expr(module, _kw(call, "name")) or posixpath.basename(posixpath.dirname(module.path)) or module.path
         item = Found(tool="sagemaker", name=name, path=module.path, lines=_span(call), launched=False)
-        gates: dict[int, tuple[str, Optional[str]]] = {}  # id(register call) -> (gate, issue)
         queue = [(e, None) for e in _elements(module, _kw(call, "steps"))]
         seen: set[int] = set()
         while queue and len(item.tasks) < _MAX_ITEMS:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import gc
 import json
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Optional
