@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Optional
 
 from ..patterns import lazy
+from .yamldoc import YMap
 
 if TYPE_CHECKING:
     from . import Facts
@@ -352,6 +353,19 @@ PARSERS: list[tuple["re.Pattern[str]", Parser]] = []
 # parser registrations whose path regex is only a hint: the file is theirs when the sniff, which
 # looks at content, says so (Tekton manifests live anywhere; Azure pipelines under `ci/`...).
 SNIFFS: dict[int, Sniff] = {}
+
+
+def pipeline_doc(facts: "Facts", path: str, system: str) -> "YMap | Pipeline | None":
+    """The first YAML document of a CI file, as the parsers start: None when it is not valid YAML
+    or not a mapping, a pipeline with no jobs when it is empty (or all commented out), else the
+    mapping to parse."""
+    docs = facts.yaml(path)
+    if docs is None:
+        return None
+    doc = docs[0] if docs else None
+    if doc is None:
+        return Pipeline(system=system, path=path, name=path, start_line=1, end_line=1)
+    return doc if isinstance(doc, YMap) else None
 
 
 def register(pattern: str, sniff: Optional[Sniff] = None) -> Callable[[Parser], Parser]:

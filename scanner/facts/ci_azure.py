@@ -57,6 +57,7 @@ from .ci import (
     Step,
     Trigger,
     narrow,
+    pipeline_doc,
     register,
     shell_non_blocking,
 )
@@ -165,14 +166,9 @@ _HINT_RX = lazy(AZURE_HINT_PATH)
 @register(AZURE_PATH)
 def parse_azure(facts: "Facts", path: str) -> Optional[Pipeline]:
     """One Azure pipeline file; None when it is not valid YAML or not a mapping."""
-    docs = facts.yaml(path)
-    if docs is None:
-        return None
-    doc = docs[0] if docs else None
-    if doc is None:
-        return Pipeline(system=SYSTEM, path=path, name=path, start_line=1, end_line=1)
+    doc = pipeline_doc(facts, path, SYSTEM)
     if not isinstance(doc, YMap):
-        return None
+        return doc
     called = path in _template_targets(facts)
     triggers = () if called else pipeline_triggers(doc, path)
     start, end = doc.span

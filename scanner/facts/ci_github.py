@@ -37,6 +37,7 @@ from .ci import (
     Trigger,
     eval_condition,
     narrow,
+    pipeline_doc,
     register,
     shell_non_blocking,
 )
@@ -77,14 +78,9 @@ _EXPR_WRAPPER = lazy(r"\$\{\{|\}\}")
 @register(WORKFLOW_PATH)
 def parse_workflow(facts: "Facts", path: str) -> Optional[Pipeline]:
     """One workflow file as a pipeline; None when it is not valid YAML or not a workflow."""
-    docs = facts.yaml(path)
-    if docs is None:
-        return None
-    doc = docs[0] if docs else None
-    if doc is None:  # empty or entirely commented out: a pipeline with no jobs
-        return Pipeline(system="github_actions", path=path, name=path, start_line=1, end_line=1)
+    doc = pipeline_doc(facts, path, "github_actions")
     if not isinstance(doc, YMap):
-        return None
+        return doc
     jobs_spec = doc.get("jobs")
     if jobs_spec is not None and not isinstance(jobs_spec, YMap):
         return None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Optional
 
-from .ci import Job, Pipeline, Step, Trigger, register, shell_non_blocking
+from .ci import Job, Pipeline, Step, Trigger, pipeline_doc, register, shell_non_blocking
 from .yamldoc import YList, YMap, as_list
 
 if TYPE_CHECKING:
@@ -61,14 +61,9 @@ CIRCLECI = "circleci"
 
 @register(r"\.circleci/config\.ya?ml")
 def parse_circleci(facts: "Facts", path: str) -> Optional[Pipeline]:
-    docs = facts.yaml(path)
-    if docs is None:
-        return None
-    doc = docs[0] if docs else None
-    if doc is None:
-        return Pipeline(system=CIRCLECI, path=path, name=path, start_line=1, end_line=1)
+    doc = pipeline_doc(facts, path, CIRCLECI)
     if not isinstance(doc, YMap):
-        return None
+        return doc
     pipeline = Pipeline(system=CIRCLECI, path=path, name=path, start_line=doc.span[0], end_line=doc.span[1])
     definitions = doc.get("jobs") if isinstance(doc.get("jobs"), YMap) else YMap()
     commands = doc.get("commands") if isinstance(doc.get("commands"), dict) else {}
@@ -203,14 +198,9 @@ _SECTIONS = {"default": "push", "branches": "push", "tags": "tag", "pull-request
 
 @register(r"bitbucket-pipelines\.ya?ml")
 def parse_bitbucket(facts: "Facts", path: str) -> Optional[Pipeline]:
-    docs = facts.yaml(path)
-    if docs is None:
-        return None
-    doc = docs[0] if docs else None
-    if doc is None:
-        return Pipeline(system=BITBUCKET, path=path, name=path, start_line=1, end_line=1)
+    doc = pipeline_doc(facts, path, BITBUCKET)
     if not isinstance(doc, YMap):
-        return None
+        return doc
     pipeline = Pipeline(system=BITBUCKET, path=path, name=path, start_line=doc.span[0], end_line=doc.span[1])
     sections = doc.get("pipelines")
     if not isinstance(sections, YMap):
