@@ -63,6 +63,16 @@ def _load_probes_and_pack():
         raise _fail(str(exc)) from None
 
 
+def _cache_dir(given: Optional[Path], off: bool) -> Optional[Path]:
+    if off:
+        return None
+    if given is not None:
+        return given
+    from .store import default_cache_dir
+
+    return default_cache_dir()
+
+
 def _service_options(command):
     """Linked services: read-only, credentials from the environment only."""
     for option in reversed((
@@ -75,6 +85,10 @@ def _service_options(command):
                           "repository must not make mlscan contact hosts of its choosing)."),
         click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A central policy that wins over .mlscan.yaml (minimum levels, waiver rules)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Keep probe results here between scans, keyed by blob id, so a rescan re-runs only the "
+                          "probes whose inputs changed (default: $MLSCAN_CACHE_DIR, else ~/.cache/mlscan)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
         click.option("--jobs", "-j", type=click.IntRange(min=1),
                      help="Worker processes for the probes (default: one per core, up to 4, on trees of 3,000 "
                           "files or more; 1 runs everything in one process). The report is the same either way."),
@@ -106,7 +120,7 @@ def main() -> None:
 def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], config_file: Optional[Path],
          fail_under: Optional[str], target: Optional[str], mlflow_uri: Optional[str], github_repo: Optional[str],
          github_api: Optional[str], offline: bool, follow_declared: bool, policy_file: Optional[Path],
-         jobs: Optional[int], quiet: bool) -> None:
+         cache_dir: Optional[Path], no_cache: bool, jobs: Optional[int], quiet: bool) -> None:
     """Scan a repository and report six cited maturity levels."""
     thresholds = _parse_levels(fail_under, "--fail-under")
     targets = _parse_levels(target, "--target")
@@ -124,7 +138,7 @@ def scan(path: Path, rev: Optional[str], fmt: str, output: Optional[Path], confi
         card = scan_with(path, ScanOptions(rev=rev, config_file=config_file, probes=probes, pack=pack, progress=progress,
                                            mlflow_uri=mlflow_uri, github_repo=github_repo, github_api=github_api,
                                            offline=offline, follow_declared=follow_declared, policy=policy,
-                                           jobs=jobs))
+                                           jobs=jobs, cache_dir=_cache_dir(cache_dir, no_cache)))
     except SnapshotError as exc:
         raise _fail(str(exc)) from None
     except ConfigError as exc:
@@ -167,7 +181,8 @@ def _emit(text: str, output: Optional[Path], fmt: str, quiet: bool) -> None:
 def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_on: str, fmt: str,
          output: Optional[Path], config_file: Optional[Path], target: Optional[str], mlflow_uri: Optional[str],
          github_repo: Optional[str], github_api: Optional[str], offline: bool, follow_declared: bool,
-         policy_file: Optional[Path], jobs: Optional[int], quiet: bool) -> None:
+         policy_file: Optional[Path], cache_dir: Optional[Path], no_cache: bool, jobs: Optional[int],
+         quiet: bool) -> None:
     """Pre-merge gate: compare two commits and exit 1 when maturity regresses."""
     from .config import ConfigError
     from .diff import DiffOptions, diff as run_diff, parse_fail_on
@@ -186,7 +201,7 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
                           scan=ScanOptions(config_file=config_file, progress=progress, mlflow_uri=mlflow_uri,
                                            github_repo=github_repo, github_api=github_api, offline=offline,
                                            follow_declared=follow_declared, policy=_load_policy(policy_file),
-                                           jobs=jobs))
+                                           jobs=jobs, cache_dir=_cache_dir(cache_dir, no_cache)))
     try:
         result = run_diff(path, options, probes, pack)
     except SnapshotError as exc:

@@ -22,6 +22,7 @@ from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .services import ServiceSession
+    from .store import RunStore
 
 
 @dataclass
@@ -40,7 +41,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     files_read: int = 0
     probe_runs: dict[str, ProbeRun] = field(default_factory=dict)
-    reused: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)  # not run: another run's evidence, re-cited
+    recalled: list[str] = field(default_factory=list)  # of those, the ones found in the result store
 
 
 def match_paths(paths: Iterable[str], probes: list[Probe]) -> dict[str, list[str]]:
@@ -84,6 +86,7 @@ class _Inventory:
         self.snapshot = snapshot
         self.facts = facts
         self._digests: dict[str, str] = {}
+        self.ci_paths: Optional[list[str]] = None  # known already (the result store keeps them)
 
     def _hashed(self, key: str, lines: "Callable[[], Iterable[str]]") -> str:
         if key not in self._digests:
@@ -109,11 +112,16 @@ class _Inventory:
     def ci(self) -> str:
         """Every CI file and its blob: the model covers CI files added since, too."""
         def lines() -> Iterable[str]:
+            blob = self.snapshot.blob_id
+            yield from (f"{p}\0{blob(p) or '-'}\n" for p in self.ci_files())
+        return self._hashed("ci", lines)
+
+    def ci_files(self) -> list[str]:
+        if self.ci_paths is None:
             from .facts.ci import is_ci_path
 
-            blob = self.snapshot.blob_id
-            yield from (f"{p}\0{blob(p) or '-'}\n" for p in self.snapshot.paths() if is_ci_path(p))
-        return self._hashed("ci", lines)
+            self.ci_paths = [p for p in self.snapshot.paths() if is_ci_path(p)]
+        return self.ci_paths
 
     @property
     def paths(self) -> str:
@@ -157,24 +165,30 @@ class Outcome:
     read: set[str] = field(default_factory=set)  # paths whose bytes were read (worker runs only)
     asked: set[str] = field(default_factory=set)  # paths asked for (worker runs only)
     reused: bool = False  # the evidence of another snapshot's run, whose inputs hash the same
+    recalled: bool = False  # that run came from the result store (an earlier process)
 
 
 def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] = None,
                prior: Optional[RunResult] = None, services: Optional["ServiceSession"] = None,
-               record_inputs: bool = False, jobs: Optional[int] = None) -> RunResult:
+               record_inputs: bool = False, jobs: Optional[int] = None,
+               store: Optional["RunStore"] = None) -> RunResult:
     """Run every probe. ``record_inputs`` fingerprints each probe's inputs so a later run
-    (``prior``) can reuse unchanged results; a plain scan skips that work. ``jobs`` worker
-    processes share the probes (None: one per core on a large tree, else one); the result is the
-    same either way."""
+    (``prior``) can reuse unchanged results; a plain scan skips that work. ``store`` keeps runs
+    between processes (see :mod:`scanner.store`). ``jobs`` worker processes share the probes
+    (None: one per core on a large tree, else one); the result is the same either way."""
     if facts is None:
         facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens])
-    facts.prefetch_python()  # git searches the Python files while the paths are matched
-    side = _Side(snapshot, facts, probes, services, record_inputs)
+    portable = _Inventory(snapshot)
+    if store is None or not store.has_matches(portable.paths):
+        facts.prefetch_python()  # git searches the Python files while the paths are matched
+    side = _Side(snapshot, facts, probes, services, record_inputs, store=store, portable=portable)
     outcomes: dict[str, Outcome] = {}
     fresh: list[Probe] = []
     for probe in probes:
         before = prior.probe_runs.get(probe.id) if prior else None
         reused = side.reuse(probe, before) if before is not None else None
+        if reused is None:
+            reused = side.recall(probe)
         if reused is not None:
             outcomes[probe.id] = reused
         else:
@@ -188,44 +202,81 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     else:
         for probe in fresh:
             outcomes[probe.id] = side.run(probe)
+    side.remember(probes, outcomes)
     return merge_outcomes(probes, outcomes, facts)
 
 
 def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_facts: Facts, probes: list[Probe],
-                    services: Optional["ServiceSession"], jobs: int) -> tuple[RunResult, RunResult]:
+                    services: Optional["ServiceSession"], jobs: int,
+                    store: Optional["RunStore"] = None) -> tuple[RunResult, RunResult]:
     """Both sides of a diff, probe by probe: each probe runs on the base, then on the head unless
     its inputs are unchanged (then the base's evidence is re-cited). Workers take whole pairs,
-    so the head run finds the base run's parsed files still in the worker's blob cache."""
-    base_facts.prefetch_python()
-    base_side = _Side(base, base_facts, probes, services, True)
-    head_side = _Side(head, head_facts, probes, services, True, like=base_side)
+    so the head run finds the base run's parsed files still in the worker's blob cache. With a
+    ``store``, a side whose run is recorded there is not run at all."""
+    portable = _Inventory(base)
+    if store is None or not store.has_matches(portable.paths):
+        base_facts.prefetch_python()
+    base_side = _Side(base, base_facts, probes, services, True, store=store, portable=portable)
+    head_side = _Side(head, head_facts, probes, services, True, like=base_side, store=store)
+    recalled = {side: {p.id: o for p in probes if (o := side.recall(p)) is not None} for side in (base_side, head_side)}
 
     def pair(probe: Probe) -> tuple[Outcome, Outcome]:
-        first = base_side.run(probe)
-        second = head_side.reuse(probe, first.run) if first.run is not None else None
+        first = recalled[base_side].get(probe.id) or base_side.run(probe)
+        second = recalled[head_side].get(probe.id)
+        if second is None and first.run is not None:
+            second = head_side.reuse(probe, first.run)
         return first, second if second is not None else head_side.run(probe)
 
-    if jobs > 1 and len(probes) > 1:
+    todo = [p for p in probes if not (p.id in recalled[base_side] and p.id in recalled[head_side])]
+    pairs = {p.id: (recalled[base_side][p.id], recalled[head_side][p.id]) for p in probes if p not in todo}
+    if jobs > 1 and len(todo) > 1:
         from .workers import run_in_workers
 
-        pairs = run_in_workers(probes, pair, [base_facts, head_facts], jobs)
+        needed = [facts for facts, side in ((base_facts, base_side), (head_facts, head_side))
+                  if any(p.id not in recalled[side] for p in todo if not p.services)]
+        pairs.update(run_in_workers(todo, pair, [base_facts, head_facts], jobs, prebuild=needed))
     else:
-        pairs = {probe.id: pair(probe) for probe in probes}
-    return (merge_outcomes(probes, {k: v[0] for k, v in pairs.items()}, base_facts),
-            merge_outcomes(probes, {k: v[1] for k, v in pairs.items()}, head_facts))
+        pairs.update({probe.id: pair(probe) for probe in todo})
+    base_outcomes = {k: v[0] for k, v in pairs.items()}
+    head_outcomes = {k: v[1] for k, v in pairs.items()}
+    base_side.remember(probes, base_outcomes)
+    head_side.remember(probes, head_outcomes)
+    return (merge_outcomes(probes, base_outcomes, base_facts),
+            merge_outcomes(probes, head_outcomes, head_facts))
+
+
+CI_FILES = "<ci files>"  # beside the matched paths in the store: which paths CI systems read
 
 
 class _Side:
     """One snapshot's half of a run: its matched paths, its inventory, and how to run or reuse."""
 
     def __init__(self, snapshot: Snapshot, facts: Facts, probes: list[Probe],
-                 services: Optional["ServiceSession"], record_inputs: bool, like: Optional["_Side"] = None):
-        self.snapshot, self.facts, self.services = snapshot, facts, services
+                 services: Optional["ServiceSession"], record_inputs: bool, like: Optional["_Side"] = None,
+                 store: Optional["RunStore"] = None, portable: Optional[_Inventory] = None):
+        self.snapshot, self.facts, self.services, self.store = snapshot, facts, services, store
+        # What a stored run is checked against: blob ids only, no parsing, so a hit costs no parse.
+        self.portable = portable or _Inventory(snapshot)
         # a diff's head usually lists the same paths as its base: then it matches the same
         same = like is not None and like.snapshot.paths() == snapshot.paths()
-        self.matched = like.matched if same and like is not None else match_paths(snapshot.paths(), probes)
+        if same and like is not None:
+            self.matched = like.matched
+            self.portable.ci_paths = like.portable.ci_paths
+        else:
+            self.matched = self._match(probes)
         self.inventory = _Inventory(snapshot, facts)
         self.record_inputs = record_inputs
+
+    def _match(self, probes: list[Probe]) -> dict[str, list[str]]:
+        if self.store is None:
+            return match_paths(self.snapshot.paths(), probes)
+        known = self.store.matches(self.portable.paths)
+        if known is not None and CI_FILES in known and all(p.id in known for p in probes):
+            self.portable.ci_paths = known[CI_FILES]
+            return known
+        matched = match_paths(self.snapshot.paths(), probes)
+        self.store.save_matches(self.portable.paths, {**matched, CI_FILES: self.portable.ci_files()})
+        return matched
 
     def run(self, probe: Probe) -> Outcome:
         return run_one(probe, self.snapshot, self.facts, self.matched[probe.id], self.services,
@@ -240,6 +291,57 @@ class _Side:
         items = [recite(item, self.snapshot) for item in before.evidence]
         return Outcome(probe.id, items, before, None, time.perf_counter() - started, reused=True)
 
+    # -- the result store --------------------------------------------------------------
+
+    def _where(self) -> list[Optional[str]]:
+        snap = self.snapshot
+        return [snap.commit, snap.remote, snap.subpath or ""]
+
+    def _key(self, probe: Probe) -> str:
+        """Where a probe's runs are filed: its matched files and their blobs (its reads vary)."""
+        blob = self.snapshot.blob_id
+        text = "".join(f"{path}\0{blob(path) or '-'}\n" for path in self.matched[probe.id])
+        cap = self.snapshot.max_file_bytes  # a larger cap would read files this run skipped
+        return hashlib.sha256(f"{probe.id}\0{cap}\n{text}".encode()).hexdigest()[:40]
+
+    def recall(self, probe: Probe) -> Optional[Outcome]:
+        """A run recorded by an earlier scan whose inputs hash the same here, re-cited here."""
+        if self.store is None or probe.services:
+            return None
+        started = time.perf_counter()
+        matched = self.matched[probe.id]
+        for stored in self.store.candidates(probe.id, self._key(probe)):
+            if input_digest(self.snapshot, matched, stored.reads, self.portable) != stored.digest:
+                continue
+            try:
+                items = self.store.decode(stored.evidence)
+            except ValueError:  # written by a scanner whose models differ: a miss
+                continue
+            if stored.where != self._where():
+                items = [recite(item, self.snapshot) for item in items]
+            run = ProbeRun(evidence=items, matched=tuple(matched), reads=frozenset(stored.reads), digest="",
+                           problems=dict(stored.problems))
+            return Outcome(probe.id, items, run, None, time.perf_counter() - started, reused=True, recalled=True)
+        return None
+
+    def remember(self, probes: list[Probe], outcomes: dict[str, Outcome]) -> None:
+        """File each run not taken from the store (nor failed, nor of a service probe) in the store.
+
+        A run reused from the other side of a diff is filed too, with this side's citations."""
+        if self.store is None:
+            return
+        from .store import StoredRun
+
+        for probe in probes:
+            outcome = outcomes.get(probe.id)
+            if outcome is None or outcome.recalled or outcome.run is None or probe.services:
+                continue
+            run = outcome.run
+            digest = input_digest(self.snapshot, self.matched[probe.id], run.reads, self.portable)
+            self.store.save(probe.id, self._key(probe), StoredRun(
+                reads=sorted(run.reads), digest=digest, problems=dict(sorted(run.problems.items())),
+                evidence=self.store.encode(outcome.items), where=self._where()))
+
 
 def merge_outcomes(probes: list[Probe], outcomes: dict[str, Outcome], facts: Facts) -> RunResult:
     """One run's result from its probes' outcomes, in probe order, whichever process ran what."""
@@ -251,6 +353,8 @@ def merge_outcomes(probes: list[Probe], outcomes: dict[str, Outcome], facts: Fac
         facts.absorb(outcome.problems, outcome.read, outcome.asked)
         if outcome.reused:
             result.reused.append(probe.id)
+            if outcome.recalled:
+                result.recalled.append(probe.id)
             if outcome.run is not None:
                 reused_problems.update(outcome.run.problems)
         if outcome.failure is not None:

@@ -24,6 +24,7 @@ from .registry import all_probes, kind_index
 from .rulepack import RulePack, load_pack
 from .facts import BlobCache, Facts
 from .runner import RunResult, run_probe_pairs, run_probes
+from .store import RunStore
 from .services import ServiceSession
 from .services.links import resolve_links
 from .snapshot import FileSkipped, Snapshot, open_snapshot
@@ -46,6 +47,7 @@ class ScanOptions:
     follow_declared: bool = False  # contact services the scanned repository itself declares
     policy: Optional[Policy] = None
     jobs: Optional[int] = None  # worker processes for probes; None: one per core on large trees
+    cache_dir: Optional[Path] = None  # keep probe runs here between scans (None: no result store)
 
 
 def load_policy(path: Path) -> Policy:
@@ -112,12 +114,28 @@ def scan_snapshot(
     """Scan an open snapshot. ``cache`` and ``prior`` let a second scan (a diff's head) skip
     files and probes whose blobs did not change; ``services`` lets it share service answers."""
     prepared = _prepare(snapshot, probes, options, cache, services)
+    store = open_store(options, probes)
     run = run_probes(snapshot, probes, prepared.facts, prior=prior, services=prepared.services,
-                     record_inputs=cache is not None, jobs=options.jobs)
-    if run.reused:
-        say = options.progress or (lambda message: None)
-        say(f"reused unchanged results of {len(run.reused)} probes: {', '.join(run.reused)}")
+                     record_inputs=cache is not None, jobs=options.jobs, store=store)
+    _say_reused(options, run, store)
     return _finish(snapshot, pack, options, prepared, run), run
+
+
+def open_store(options: ScanOptions, probes: list[Probe]) -> Optional[RunStore]:
+    """The result store of ``options.cache_dir`` for these probes (None: no store)."""
+    return RunStore(options.cache_dir, probes) if options.cache_dir is not None else None
+
+
+def _say_reused(options: ScanOptions, run: RunResult, store: Optional[RunStore]) -> None:
+    say = options.progress or (lambda message: None)
+    if store is not None and store.problem:
+        say(f"result cache not written ({store.problem}); scans stay correct, only slower")
+    recalled = set(run.recalled)
+    if recalled:
+        say(f"unchanged since an earlier scan (result cache): {len(recalled)} probes")
+    others = [p for p in run.reused if p not in recalled]
+    if others:
+        say(f"reused unchanged results of {len(others)} probes: {', '.join(others)}")
 
 
 def scan_pair(
@@ -135,10 +153,9 @@ def scan_pair(
     cache = BlobCache()
     first = _prepare(base, probes, base_options, cache, services)
     second = _prepare(head, probes, head_options, cache, services)
-    base_run, head_run = run_probe_pairs(base, first.facts, head, second.facts, probes, services, jobs)
-    say = head_options.progress or (lambda message: None)
-    if head_run.reused:
-        say(f"reused unchanged results of {len(head_run.reused)} probes: {', '.join(head_run.reused)}")
+    store = open_store(head_options, probes)
+    base_run, head_run = run_probe_pairs(base, first.facts, head, second.facts, probes, services, jobs, store=store)
+    _say_reused(head_options, head_run, store)
     return (_finish(base, pack, base_options, first, base_run), base_run,
             _finish(head, pack, head_options, second, head_run), head_run)
 
@@ -160,12 +177,27 @@ def _prepare(snapshot: Snapshot, probes: list[Probe], options: ScanOptions, cach
         config = options.policy.apply(config)
     if config.scope.exclude:
         snapshot.exclude(config.scope.exclude)
+    inside = _inside(options.cache_dir, snapshot)
+    if inside:  # a result cache kept in the checkout (as CI caches must be) is not the project
+        snapshot.exclude([f"{inside}/**"])
     where = snapshot.commit[:12] if snapshot.commit else "work tree"
     say(f"{snapshot.name} @ {where}: {len(snapshot.paths())} files, running {len(probes)} probes")
     if services is None:
         services = open_services(config, snapshot.remote, options, when)
     facts = Facts(snapshot, python_tokens=[t for p in probes for t in p.python_tokens], cache=cache)
     return _Prepared(config, facts, services, when)
+
+
+def _inside(directory: Optional[Path], snapshot: Snapshot) -> Optional[str]:
+    """``directory`` relative to the scanned root, when it lies inside it."""
+    root = getattr(snapshot, "root", None)
+    if directory is None or root is None:
+        return None
+    try:
+        rel = Path(directory).resolve().relative_to(root)
+    except ValueError:
+        return None
+    return rel.as_posix() if rel.parts else None
 
 
 def _finish(snapshot: Snapshot, pack: RulePack, options: ScanOptions, prepared: _Prepared,

@@ -325,7 +325,16 @@ class WorkTree(Snapshot):
                 entries[path] = Entry(size, None)
             else:
                 self._add(path, os.path.join(top, rel))
+        self._dirty_by_git = True
         self.dirty = bool(self._changed) or any(p not in self._head_blobs for p in self._entries)
+
+    def exclude(self, globs: list[str]) -> None:
+        """Also: a change only in files left out does not make the scanned tree dirty."""
+        super().exclude(globs)
+        if getattr(self, "_dirty_by_git", False):
+            kept = set(self._paths)
+            self.dirty = (any(p in kept or p not in self._entries for p in self._changed)
+                          or any(p not in self._head_blobs for p in self._paths))
 
     def _list_by_walking(self) -> None:
         for dirpath, dirnames, filenames in os.walk(self.root):

@@ -34,17 +34,20 @@ def can_fork() -> bool:
 
 
 def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outcome", ...]],
-                   facts: list["Facts"], jobs: int) -> dict[str, tuple["Outcome", ...]]:
+                   facts: list["Facts"], jobs: int,
+                   prebuild: Optional[list["Facts"]] = None) -> dict[str, tuple["Outcome", ...]]:
     """``task(probe)`` for every probe, in ``jobs`` forked workers (service probes here).
 
     ``task`` returns one outcome per entry of ``facts`` (one snapshot for a scan, base and head for
-    a diff); each outcome comes back with what its probe met in that snapshot's facts."""
+    a diff); each outcome comes back with what its probe met in that snapshot's facts. The shared
+    indexes of ``prebuild`` (default: all of ``facts``) are built before forking; a side whose
+    runs all come from the result store needs none."""
     global _STATE
     local = [p for p in probes if p.services]
     remote = sorted((p for p in probes if not p.services), key=lambda p: -p.weight)  # stable: ties keep order
     results: dict[str, Optional[tuple["Outcome", ...]]] = {}
     if can_fork() and len(remote) > 1:
-        _prebuild(facts, remote)
+        _prebuild(facts if prebuild is None else prebuild, remote)
         _STATE = (task, facts, {p.id: p for p in remote})
         try:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
@@ -72,7 +75,7 @@ def _prebuild(all_facts: list["Facts"], probes: list["Probe"]) -> None:
     snapshot's Python files parse in worker processes, the CI models are built here; a diff's
     head index starts after the base's, whose parsed files it takes from the blob cache."""
     python = any(p.python_tokens for p in probes)
-    if python:
+    if python and all_facts:
         all_facts[0].start_python()
     for facts in all_facts:
         facts.ci  # noqa: B018 - built for its side effect

@@ -21,3 +21,10 @@ def fixture_repo(tmp_path_factory):
         return built[name]
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _result_cache(tmp_path_factory, monkeypatch):
+    """Each test's CLI runs start with an empty result cache of their own (never ~/.cache): a
+    test sees what a first scan does, unless it scans twice on purpose."""
+    monkeypatch.setenv("MLSCAN_CACHE_DIR", str(tmp_path_factory.mktemp("mlscan-cache")))

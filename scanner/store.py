@@ -1,0 +1,193 @@
+"""Probe runs kept on disk between scans, keyed by blob ids, so a second scan costs only what changed.
+
+A probe is a pure function of what it reads (DESIGN.md: "results are keyed by blob id"). The
+runner records every file and shared index a probe touched; this store keeps that record with the
+evidence. A later scan — the same tree again, the next commit, a pull request's base — looks the
+probe up by the blobs of its matched files, then checks the recorded inputs against the new
+snapshot: when they hash the same, the probe would read the same bytes and emit the same
+evidence, so the stored evidence is re-cited instead of computed. Otherwise the probe runs.
+
+What never comes from here: service probes (a registry or API answer changes with time, not with
+blobs) and failed runs. Everything is keyed by a fingerprint of the scanner's and the probes' own
+code, so an upgrade or an edited probe starts afresh.
+
+Layout under the cache root (``$MLSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mlscan``, else
+``~/.cache/mlscan``)::
+
+    runs-<code>/matches/<paths digest>.json     each probe's matched paths for one path list
+    runs-<code>/<probe id>/<key>.json           up to MAX_CANDIDATES recorded runs
+
+Files are JSON (never pickle), written atomically; an unreadable or malformed entry is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+if TYPE_CHECKING:
+    from .models import Evidence
+    from .probe import Probe
+
+MAX_CANDIDATES = 4  # recorded runs kept per probe and matched-file set (newest first)
+KEEP_GENERATIONS = 3  # code fingerprints kept; older ones are removed when a new one starts
+_FORMAT = "1"
+
+
+def default_cache_dir() -> Path:
+    """Where scans keep results unless told otherwise."""
+    explicit = os.environ.get("MLSCAN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "mlscan"
+
+
+def code_fingerprint(probes: Iterable["Probe"]) -> str:
+    """The scanner's and the probes' code and declarations: any change makes every entry stale.
+
+    Hashes the source of the ``scanner`` and ``probes`` packages and of each probe's own module
+    (a plugin's), so an edited probe in a development checkout never sees results of its old self.
+    """
+    import sys
+
+    from . import __version__
+
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\n".encode())
+    files: set[Path] = set()
+    for package in ("scanner", "probes"):
+        module = sys.modules.get(package)
+        if module is not None and getattr(module, "__file__", None):
+            files.update(Path(module.__file__).parent.rglob("*.py"))
+    for probe in sorted(probes, key=lambda p: p.id):
+        digest.update(json.dumps([probe.id, list(probe.patterns), list(probe.python_tokens),
+                                  [k.name for k in probe.kinds], list(probe.services)]).encode())
+        source = getattr(sys.modules.get(getattr(probe.collect, "__module__", "")), "__file__", None)
+        if source:
+            files.add(Path(source))
+    for path in sorted(files):
+        try:
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(path.as_posix().encode() + b"\0?")
+    return digest.hexdigest()[:20]
+
+
+class StoredRun:
+    """One recorded run: the inputs the probe touched, their digest, and what it emitted."""
+
+    __slots__ = ("reads", "digest", "problems", "evidence", "where")
+
+    def __init__(self, reads: list[str], digest: str, problems: dict[str, str], evidence: list[Any],
+                 where: list[Optional[str]]):
+        self.reads, self.digest, self.problems, self.evidence, self.where = reads, digest, problems, evidence, where
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reads": self.reads, "digest": self.digest, "problems": self.problems,
+                "where": self.where, "evidence": self.evidence}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Optional["StoredRun"]:
+        try:
+            return cls(list(data["reads"]), str(data["digest"]), dict(data["problems"]),
+                       list(data["evidence"]), list(data["where"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+class RunStore:
+    """Recorded probe runs under one cache root, for one version of the scanner and its probes."""
+
+    def __init__(self, root: Path, probes: Iterable["Probe"]):
+        self.root = Path(root)
+        self.code = code_fingerprint(probes)
+        self.dir = self.root / f"runs-{self.code}"
+        self.problem: Optional[str] = None  # why nothing could be stored, when that happened
+
+    # -- matched paths --------------------------------------------------------------
+
+    def matches(self, paths_digest: str) -> Optional[dict[str, list[str]]]:
+        data = self._load(self.dir / "matches" / f"{paths_digest}.json")
+        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+            return None
+        return data
+
+    def save_matches(self, paths_digest: str, matched: dict[str, list[str]]) -> None:
+        self._write(self.dir / "matches" / f"{paths_digest}.json", matched)
+
+    def has_matches(self, paths_digest: str) -> bool:
+        return (self.dir / "matches" / f"{paths_digest}.json").is_file()
+
+    # -- runs -----------------------------------------------------------------------
+
+    def candidates(self, probe_id: str, key: str) -> list[StoredRun]:
+        data = self._load(self._run_file(probe_id, key))
+        if not isinstance(data, list):
+            return []
+        runs = [StoredRun.from_json(item) for item in data[:MAX_CANDIDATES]]
+        return [run for run in runs if run is not None]
+
+    def save(self, probe_id: str, key: str, run: StoredRun) -> None:
+        kept = [c for c in self.candidates(probe_id, key) if c.digest != run.digest]
+        self._write(self._run_file(probe_id, key), [c.to_json() for c in [run, *kept][:MAX_CANDIDATES]])
+
+    @staticmethod
+    def decode(evidence: list[Any]) -> list["Evidence"]:
+        from pydantic import TypeAdapter
+
+        from .models import Evidence
+
+        return TypeAdapter(list[Evidence]).validate_python(evidence)
+
+    @staticmethod
+    def encode(evidence: list["Evidence"]) -> list[Any]:
+        return [item.model_dump(mode="json", exclude_defaults=True) for item in evidence]
+
+    # -- files ----------------------------------------------------------------------
+
+    def _run_file(self, probe_id: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in probe_id)
+        return self.dir / safe / f"{key}.json"
+
+    @staticmethod
+    def _load(path: Path) -> Any:
+        try:
+            with open(path, "rb") as handle:
+                return json.loads(handle.read())
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, path: Path, data: Any) -> None:
+        """Atomic: a reader sees the old file or the new one, never half of one."""
+        if self.problem is not None:
+            return
+        try:
+            fresh = not self.dir.exists()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if fresh:
+                self._drop_old_generations()
+            handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(json.dumps(data, separators=(",", ":")))  # dumps: the C encoder
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:  # a read-only or full disk costs speed, never the scan
+            self.problem = f"{path.parent}: {exc.strerror or exc}"
+
+    def _drop_old_generations(self) -> None:
+        """Keep the newest few code fingerprints: an upgrade must not leave the old ones forever."""
+        try:
+            generations = sorted((p for p in self.root.glob("runs-*") if p.is_dir() and p != self.dir),
+                                 key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for old in generations[KEEP_GENERATIONS - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
