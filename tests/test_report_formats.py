@@ -456,6 +456,9 @@ def test_github_action_is_a_composite_with_the_documented_inputs():
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("actions/setup-python@") for u in uses)
     assert any(u.startswith("github/codeql-action/upload-sarif@v3") for u in uses)
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == "${{ runner.temp }}/mlscan-cache"
+    assert action["inputs"]["cache"]["default"] == "true"
     scripts = "\n".join(s.get("run", "") for s in steps)
     assert "mlscan diff --base" in scripts and "--format json" in scripts
     assert 'mlscan render mlscan-diff.json --format md >> "$GITHUB_STEP_SUMMARY"' in scripts
