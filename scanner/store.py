@@ -27,10 +27,13 @@ import json
 import os
 import shutil
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
     from .models import Evidence
     from .probe import Probe
 
@@ -100,6 +103,16 @@ class StoredRun:
             return None
 
 
+@lru_cache(maxsize=1)
+def _evidence_list() -> "TypeAdapter[list[Evidence]]":
+    """One (de)serialiser for a whole list: one call into pydantic-core, not one per item."""
+    from pydantic import TypeAdapter
+
+    from .models import Evidence
+
+    return TypeAdapter(list[Evidence])
+
+
 class RunStore:
     """Recorded probe runs under one cache root, for one version of the scanner and its probes."""
 
@@ -138,15 +151,11 @@ class RunStore:
 
     @staticmethod
     def decode(evidence: list[Any]) -> list["Evidence"]:
-        from pydantic import TypeAdapter
-
-        from .models import Evidence
-
-        return TypeAdapter(list[Evidence]).validate_python(evidence)
+        return _evidence_list().validate_python(evidence)
 
     @staticmethod
     def encode(evidence: list["Evidence"]) -> list[Any]:
-        return [item.model_dump(mode="json", exclude_defaults=True) for item in evidence]
+        return _evidence_list().dump_python(evidence, mode="json", exclude_defaults=True)
 
     # -- files ----------------------------------------------------------------------
 
