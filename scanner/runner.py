@@ -118,9 +118,12 @@ class _Inventory:
 
     def ci_files(self) -> list[str]:
         if self.ci_paths is None:
-            from .facts.ci import is_ci_path
+            if self.facts is not None:  # the CI model, built anyway, walked the paths already
+                self.ci_paths = self.facts.ci.paths
+            else:
+                from .facts.ci import is_ci_path
 
-            self.ci_paths = [p for p in self.snapshot.paths() if is_ci_path(p)]
+                self.ci_paths = [p for p in self.snapshot.paths() if is_ci_path(p)]
         return self.ci_paths
 
     @property

@@ -47,6 +47,8 @@ class BlobCache:
         # evidence built from a file, keyed by everything that decides it, blob id included: the
         # other scan of a diff re-cites it instead of building it again
         self.evidence: dict[tuple[Any, ...], Any] = {}
+        # whether a file's text holds some needle of a set, keyed by (needles, path, blob)
+        self.hits: dict[tuple[Any, ...], bool] = {}
 
 
 class Facts:
@@ -121,26 +123,53 @@ class Facts:
         return (path, blob) if blob else None
 
     def scan(self, paths: list[str], search: "Callable[[bytes], bool]",
-             accepted: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+             accepted: frozenset[str] = frozenset(), memo: Optional[tuple[str, ...]] = None) -> Iterator[tuple[str, str]]:
         """(path, text) of the files whose bytes ``search`` accepts: a prefilter over many files.
 
         Files stream from the snapshot (one ``cat-file --batch`` for a commit); only the ones that
         match are decoded and kept, the rest are counted as read and dropped. A file some probe
-        read before is tested on its text; one in ``accepted`` is known to match already.
+        read before is tested on its text; one in ``accepted`` is known to match already. With
+        ``memo`` (the needles' key) a diff's other scan keeps the answer per blob.
         """
         matched: set[str] = set()
+        hits = self.cache.hits if self.cache is not None and memo is not None else None
         for path in paths:
             text = self._text.get(path)
-            if text is not None and (path in accepted or search(text.encode("utf-8", "surrogateescape"))):
+            if text is None:
+                continue
+            if path in accepted:
                 matched.add(path)
-        for path, data, why_not in self.snapshot.iter_bytes([p for p in paths if p not in self._text]):
+                continue
+            key = (memo, *self._key(path)) if hits is not None and self._key(path) else None
+            hit = hits.get(key) if key is not None and hits is not None else None
+            if hit is None:
+                hit = search(text.encode("utf-8", "surrogateescape"))
+                if key is not None and hits is not None:
+                    hits[key] = hit
+            if hit:
+                matched.add(path)
+        unread = []
+        for path in paths:
+            if path in self._text:
+                continue
+            key = (memo, *self._key(path)) if hits is not None and self._key(path) else None
+            if key is not None and hits is not None and hits.get(key) is False:  # the same blob did not match
+                self._note_read(path)
+                self._scanned.add(path)
+                self._note_asked(path)
+            else:
+                unread.append(path)
+        for path, data, why_not in self.snapshot.iter_bytes(unread):
             if data is None:
                 self._problem(path, why_not)
                 self._text[path] = None
                 self._note_asked(path)
                 continue
             self._note_read(path)
-            if path in accepted or search(data):
+            hit = path in accepted or search(data)
+            if hits is not None and self._key(path):
+                hits[(memo, *self._key(path))] = hit
+            if hit:
                 self._scanned.discard(path)
                 self._decode(path, data)
                 matched.add(path)
@@ -165,7 +194,7 @@ class Facts:
         eligible = self._grep_eligible(paths)
         found = self.snapshot.grep(eligible, needles.pcre()) if len(eligible) >= GREP_MIN_FILES else None
         if found is None:
-            return self.scan(paths, needles.search)
+            return self.scan(paths, needles.search, memo=needles.key)
         for path in eligible:
             if path not in found:
                 self._scanned.add(path)
@@ -173,7 +202,7 @@ class Facts:
                 self._note_read(path)
         searched = set(eligible)
         rest = [p for p in paths if p not in searched or p in found]
-        return self.scan(rest, needles.search, accepted=frozenset(found))
+        return self.scan(rest, needles.search, accepted=frozenset(found), memo=needles.key)
 
     def _grep_eligible(self, paths: list[str]) -> list[str]:
         return [p for p in paths if p not in self._text and self.snapshot.greppable(p)]

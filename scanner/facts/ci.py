@@ -123,6 +123,7 @@ class Pipeline:
 class CIModel:
     pipelines: list[Pipeline] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # path -> reason, for `unknown` evidence
+    paths: list[str] = field(default_factory=list)  # every path a CI system's pattern names (parsed or not)
 
     def jobs(self) -> Iterator[tuple[Pipeline, Job]]:
         for pipeline in self.pipelines:
@@ -431,6 +432,7 @@ def build_ci_model(facts: "Facts") -> CIModel:
     for path in facts.snapshot.paths():
         if any_ci.fullmatch(path) is None:
             continue
+        model.paths.append(path)
         for index, (pattern, parser) in enumerate(PARSERS):
             if pattern.fullmatch(path):
                 sniff = SNIFFS.get(index)

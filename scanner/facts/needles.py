@@ -83,6 +83,7 @@ class Needles:
         patterns = [rf"{kw}[ \t]+(?:{'|'.join(sorted(names))})\b" for kw, names in imported.items() if names]
         self.patterns = patterns + sorted(others)
         self.regexes = [re.compile(p.encode(), re.MULTILINE) for p in self.patterns]
+        self.key = (*(w.decode() for w in self.words), *self.patterns)  # the same needles, the same key
 
     def __bool__(self) -> bool:
         return bool(self.words or self.regexes)
