@@ -49,6 +49,8 @@ class BlobCache:
         self.evidence: dict[tuple[Any, ...], Any] = {}
         # whether a file's text holds some needle of a set, keyed by (needles, path, blob)
         self.hits: dict[tuple[Any, ...], bool] = {}
+        # values derived from several files (one CI file with its templates): see Facts.derived
+        self.derived: dict[Any, tuple[Any, tuple[tuple[str, Optional[str]], ...], dict[str, str], str]] = {}
 
 
 class Facts:
@@ -74,6 +76,7 @@ class Facts:
         self._asked: set[str] = set()  # every path some accessor was asked for
         self._asked_order: list[str] = []
         self._asked_in_workers: set[str] = set()  # paths_read() of probes run in worker processes
+        self._listing: Optional[str] = None
 
     # -- raw text --------------------------------------------------------------------
 
@@ -346,6 +349,46 @@ class Facts:
 
             self._history = History.read(self.snapshot)
         return self._history
+
+    def derived(self, key: Any, compute: "Callable[[], Any]") -> Any:
+        """``compute()``, or its value from the other scan of a diff when every file it read has
+        the same blob here and the path list is the same (it may have looked at it).
+
+        What the first computation met is replayed, so this scan records the same reads and
+        file problems as if it had computed the value itself."""
+        cache = self.cache
+        if cache is None:
+            return compute()
+        listing = self._listing_key()
+        entry = cache.derived.get(key)
+        if entry is not None:
+            value, reads, problems, listed = entry
+            blob = self.snapshot.blob_id
+            if listed == listing and all(blob(path) == was for path, was in reads):
+                for path, _ in reads:
+                    self.text(path)
+                for path, message in problems.items():
+                    self._problem(path, message)
+                return value
+        outer, self._log = self._log, set()
+        try:
+            value = compute()
+            seen = self._log
+        finally:
+            self._log = outer
+        if outer is not None:
+            outer.update(seen)
+        if not any(read.startswith("<") for read in seen):  # a shared index is not a file: not kept
+            cache.derived[key] = (value, tuple((p, self.snapshot.blob_id(p)) for p in sorted(seen)),
+                                  {p: self.problems[p] for p in sorted(seen) if p in self.problems}, listing)
+        return value
+
+    def _listing_key(self) -> str:
+        if self._listing is None:
+            import hashlib
+
+            self._listing = hashlib.sha256("\0".join(self.snapshot.paths()).encode()).hexdigest()
+        return self._listing
 
     # -- access log (what a probe depended on) ----------------------------------------
 

@@ -433,15 +433,23 @@ def build_ci_model(facts: "Facts") -> CIModel:
         if any_ci.fullmatch(path) is None:
             continue
         model.paths.append(path)
-        for index, (pattern, parser) in enumerate(PARSERS):
-            if pattern.fullmatch(path):
-                sniff = SNIFFS.get(index)
-                if sniff is not None and not sniff(facts, path):
-                    continue
-                pipeline = parser(facts, path)
-                if pipeline is None:
-                    model.unreadable[path] = facts.problems.get(path, "not a pipeline definition")
-                else:
-                    model.pipelines.append(pipeline)
-                break
+        claimed, pipeline = facts.derived(("ci", path), lambda: _parse_ci_file(facts, path))
+        if not claimed:
+            continue
+        if pipeline is None:
+            model.unreadable[path] = facts.problems.get(path, "not a pipeline definition")
+        else:
+            model.pipelines.append(pipeline)
     return model
+
+
+def _parse_ci_file(facts: "Facts", path: str) -> tuple[bool, Optional[Pipeline]]:
+    """(whether some CI system claims the file, its pipeline or None when it cannot be read).
+    One file at a time, so a diff's head re-parses only CI files whose inputs changed."""
+    for index, (pattern, parser) in enumerate(PARSERS):
+        if pattern.fullmatch(path):
+            sniff = SNIFFS.get(index)
+            if sniff is not None and not sniff(facts, path):
+                continue
+            return True, parser(facts, path)
+    return False, None
