@@ -17,6 +17,7 @@ import re
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Optional
 
 from scanner.facts.ci import CIModel
@@ -51,7 +52,7 @@ class Wiring:
     @classmethod
     def build(cls, ctx: ProbeContext, index: PythonIndex, ci: CIModel) -> "Wiring":
         wiring = cls()
-        resolver = Resolver(index.modules, index.notebooks)
+        resolver = Resolver.of(tuple(index.modules), tuple(index.notebooks))
         for path, pyfile in index.files.items():
             if pyfile.has_main_guard and not pyfile.notebook:
                 wiring.runs[path].add("main_guard")
@@ -101,11 +102,19 @@ class Wiring:
 class Resolver:
     """Turns a shell command into the repository files it runs (scripts, ``-m`` modules, notebooks)."""
 
-    def __init__(self, modules: list[str], notebooks: list[str]):
+    def __init__(self, modules: Iterable[str], notebooks: Iterable[str]):
         self.known = set(modules) | set(notebooks)
-        self.by_name: dict[str, list[str]] = defaultdict(list)
+        by_name: dict[str, list[str]] = defaultdict(list)
         for path in sorted(self.known):
-            self.by_name[posixpath.basename(path)].append(path)
+            by_name[path[path.rfind("/") + 1:]].append(path)
+        self.by_name = dict(by_name)
+
+    @staticmethod
+    @lru_cache(maxsize=4)
+    def of(modules: tuple[str, ...], notebooks: tuple[str, ...]) -> "Resolver":
+        """One resolver per file list, shared by the probes (and a diff's two scans) that need it;
+        it is only read after it is built."""
+        return Resolver(modules, notebooks)
 
     def targets(self, command: str, base_dir: str) -> set[str]:
         if TEST_RUNNER.search(command):

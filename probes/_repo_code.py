@@ -8,6 +8,7 @@ other probes happened to widen the index.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from scanner.facts.python import imports_of
@@ -208,6 +209,13 @@ def collect_data_prep(
 # -- feature tests ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4)
+def _code_modules(modules: tuple[str, ...]) -> dict[str, str]:
+    """The module map of the code that is not tests; the same list gives the same (shared,
+    read-only) map, e.g. for both scans of a diff."""
+    return module_map(p for p in modules if not is_test(p))
+
+
 def module_map(paths: Iterable[str]) -> dict[str, str]:
     """Dotted module name -> path. Besides the repository-root name, each file is also known by
     its name from its top-level package (the highest folder chain with ``__init__.py``), so
@@ -256,7 +264,7 @@ def _feature_module(path: str, prep: set[str]) -> bool:
 
 def collect_feature_tests(ctx: "ProbeContext", prep: set[str]) -> Iterable["Evidence"]:
     index = ctx.facts.python
-    modules = module_map(p for p in index.modules if not is_test(p))
+    modules = _code_modules(tuple(index.modules))
     tested: set[str] = set()
     test_files: list[tuple[str, int]] = []
     for path in sorted(index.files):

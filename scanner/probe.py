@@ -17,7 +17,6 @@ It reads only through ``ctx.facts`` (parsed once, shared) and only the paths in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
@@ -168,10 +167,11 @@ class ProbeContext:
             model = declared.model(**attributes)
         attrs = model.model_dump(mode="json")
         reasons = sorted(set(downgrades))
-        memo, key = self._evidence_memo(kind, attrs, path, lines, subject, strength, reasons)
-        if key is not None and key in memo:  # the same fact from the same blob, in the other scan
-            self.facts.note(path)  # the probe still depended on the file
-            return recite(memo[key], self.snapshot)
+        memo, key = self._evidence_memo(kind, path, lines, subject, strength, reasons)
+        for same_attrs, built in memo.get(key, ()) if key is not None else ():
+            if same_attrs == attrs:  # the same fact from the same blob, in the other scan
+                self.facts.note(path)  # the probe still depended on the file
+                return recite(built, self.snapshot)
         citation = self.cite(path, lines) if path else None
         item = Evidence(
             id=fingerprint(kind, subject, path, identity_attributes(declared.model, attrs)),
@@ -184,20 +184,18 @@ class ProbeContext:
             citation=citation,
         )
         if key is not None:
-            memo[key] = item
+            memo.setdefault(key, []).append((attrs, item))
         return item
 
-    def _evidence_memo(self, kind: str, attrs: dict[str, Any], path: Optional[str],
-                       lines: Optional[tuple[int, int]], subject: str, strength: Strength,
-                       reasons: list[str]) -> tuple[dict[tuple[Any, ...], Any], Optional[tuple[Any, ...]]]:
-        """Where a diff keeps evidence per blob id, and this item's key there (None: not kept)."""
+    def _evidence_memo(self, kind: str, path: Optional[str], lines: Optional[tuple[int, int]], subject: str,
+                       strength: Strength, reasons: list[str]) -> tuple[dict[tuple[Any, ...], Any], Optional[tuple[Any, ...]]]:
+        """Where a diff keeps evidence per blob id, and this item's key there (None: not kept).
+        Items under one key are told apart by their attributes, compared as dicts (no encoding)."""
         cache = self.facts.cache
         blob = self.snapshot.blob_id(path) if cache is not None and path else None
         if cache is None or blob is None:
             return {}, None
-        key = (self.probe.id, kind, subject, path, blob, lines, strength, tuple(reasons),
-               json.dumps(attrs, sort_keys=True, default=str))
-        return cache.evidence, key
+        return cache.evidence, (self.probe.id, kind, subject, path, blob, lines, strength, tuple(reasons))
 
     def unknown(self, kind: str, reason: str, *, path: Optional[str] = None, subject: str = "",
                 service: Optional[str] = None, endpoint: Optional[str] = None) -> Evidence:
