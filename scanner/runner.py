@@ -42,6 +42,8 @@ class RunResult:
     files_read: int = 0
     probe_runs: dict[str, ProbeRun] = field(default_factory=dict)
     reused: list[str] = field(default_factory=list)  # not run: another run's evidence, re-cited
+    matched: dict[str, list[str]] = field(default_factory=dict)  # each probe's files, of ``listing``
+    listing: list[str] = field(default_factory=list)
     recalled: list[str] = field(default_factory=list)  # of those, the ones found in the result store
 
 
@@ -184,7 +186,8 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
     portable = _Inventory(snapshot)
     if store is None or not store.has_matches(portable.paths):
         facts.prefetch_python()  # git searches the Python files while the paths are matched
-    side = _Side(snapshot, facts, probes, services, record_inputs, store=store, portable=portable)
+    side = _Side(snapshot, facts, probes, services, record_inputs, store=store, portable=portable,
+                 matched=prior.matched if prior is not None and prior.listing == snapshot.paths() else None)
     outcomes: dict[str, Outcome] = {}
     fresh: list[Probe] = []
     for probe in probes:
@@ -206,7 +209,9 @@ def run_probes(snapshot: Snapshot, probes: list[Probe], facts: Optional[Facts] =
         for probe in fresh:
             outcomes[probe.id] = side.run(probe)
     side.remember(probes, outcomes)
-    return merge_outcomes(probes, outcomes, facts)
+    result = merge_outcomes(probes, outcomes, facts)
+    result.matched, result.listing = side.matched, snapshot.paths()
+    return result
 
 
 def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_facts: Facts, probes: list[Probe],
@@ -220,7 +225,8 @@ def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_fact
     if store is None or not store.has_matches(portable.paths):
         base_facts.prefetch_python()
     base_side = _Side(base, base_facts, probes, services, True, store=store, portable=portable)
-    head_side = _Side(head, head_facts, probes, services, True, like=base_side, store=store)
+    # the head's own input digests would serve no one: only the base's are compared
+    head_side = _Side(head, head_facts, probes, services, False, like=base_side, store=store)
     recalled = {side: {p.id: o for p in probes if (o := side.recall(p)) is not None} for side in (base_side, head_side)}
 
     def pair(probe: Probe) -> tuple[Outcome, Outcome]:
@@ -256,7 +262,8 @@ class _Side:
 
     def __init__(self, snapshot: Snapshot, facts: Facts, probes: list[Probe],
                  services: Optional["ServiceSession"], record_inputs: bool, like: Optional["_Side"] = None,
-                 store: Optional["RunStore"] = None, portable: Optional[_Inventory] = None):
+                 store: Optional["RunStore"] = None, portable: Optional[_Inventory] = None,
+                 matched: Optional[dict[str, list[str]]] = None):
         self.snapshot, self.facts, self.services, self.store = snapshot, facts, services, store
         # What a stored run is checked against: blob ids only, no parsing, so a hit costs no parse.
         self.portable = portable or _Inventory(snapshot)
@@ -265,6 +272,8 @@ class _Side:
         if same and like is not None:
             self.matched = like.matched
             self.portable.ci_paths = like.portable.ci_paths
+        elif matched is not None and all(p.id in matched for p in probes):
+            self.matched = matched  # the prior run's, over the same path list
         else:
             self.matched = self._match(probes)
         self.inventory = _Inventory(snapshot, facts)

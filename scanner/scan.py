@@ -116,7 +116,7 @@ def scan_snapshot(
     prepared = _prepare(snapshot, probes, options, cache, services)
     store = open_store(options, probes)
     run = run_probes(snapshot, probes, prepared.facts, prior=prior, services=prepared.services,
-                     record_inputs=cache is not None, jobs=options.jobs, store=store)
+                     record_inputs=cache is not None and prior is None, jobs=options.jobs, store=store)
     _say_reused(options, run, store)
     return _finish(snapshot, pack, options, prepared, run), run
 
