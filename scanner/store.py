@@ -74,11 +74,27 @@ def code_fingerprint(probes: Iterable["Probe"]) -> str:
         if source:
             files.add(Path(source))
     for path in sorted(files):
-        try:
-            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
-        except OSError:
-            digest.update(path.as_posix().encode() + b"\0?")
+        digest.update(path.as_posix().encode() + b"\0" + _source_digest(path).encode())
     return digest.hexdigest()[:20]
+
+
+_SOURCES: dict[tuple[str, int, int], str] = {}
+
+
+def _source_digest(path: Path) -> str:
+    """A source file's hash, read once per process while its size and mtime stay the same (a
+    batch of scans does not re-read the scanner's ~80 modules for every repository)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "?"
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _SOURCES:
+        try:
+            _SOURCES[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return "?"
+    return _SOURCES[key]
 
 
 class StoredRun:
