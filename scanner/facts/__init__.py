@@ -134,6 +134,8 @@ class Facts:
         read before is tested on its text; one in ``accepted`` is known to match already. With
         ``memo`` (the needles' key) a diff's other scan keeps the answer per blob.
         """
+        if self._log is not None:  # the answer depends on every file searched, matching or not
+            self._log.update(paths)
         matched: set[str] = set()
         hits = self.cache.hits if self.cache is not None and memo is not None else None
         for path in paths:
@@ -194,6 +196,8 @@ class Facts:
         """
         if not needles:
             return iter(())
+        if self._log is not None:
+            self._log.update(paths)
         eligible = self._grep_eligible(paths)
         found = self.snapshot.grep(eligible, needles.pcre()) if len(eligible) >= GREP_MIN_FILES else None
         if found is None:
