@@ -91,8 +91,13 @@ class Evaluator:
 def _describe(items: list[Evidence]) -> str:
     parts = []
     for item in items[:3]:
-        where = item.citation.path if item.citation and item.citation.path else item.kind
-        parts.append(f"{item.kind} at {where}")
+        cit = item.citation
+        if cit is not None and cit.path:
+            parts.append(f"{item.kind} at {cit.path}")
+        elif cit is not None and cit.source and cit.source != "repo":  # a linked service's answer
+            parts.append(f"{item.kind} from {cit.source}" + (f" ({item.subject})" if item.subject else ""))
+        else:
+            parts.append(item.kind + (f" ({item.subject})" if item.subject else ""))
     more = f" and {len(items) - 3} more" if len(items) > 3 else ""
     return ", ".join(parts) + more
 

@@ -190,3 +190,17 @@ def test_loader_errors_name_file_and_line(tmp_path, body, message):
     assert "data_management.yaml:" in str(err.value)
     line = int(str(err.value).split("data_management.yaml:")[1].split(":")[0])
     assert 6 <= line <= 10
+
+
+def test_reasons_name_a_service_answer_by_its_service_and_subject():
+    """Evidence from a linked service has no file: the reason names the service and the subject
+    (a model, a pull request), not the kind twice."""
+    from scanner.engine import _describe
+    from scanner.models import Citation
+
+    answer = Evidence(id="a", kind="registry.version", probe="mlflow_registry", subject="fraud v3",
+                      citation=Citation(source="mlflow", endpoint="http://127.0.0.1:5000/api/2.0/mlflow"))
+    in_file = Evidence(id="b", kind="ci.job", probe="ci", citation=Citation(path=".github/workflows/ci.yml"))
+    bare = Evidence(id="c", kind="repo.readme", probe="repo")
+    assert _describe([answer]) == "registry.version from mlflow (fraud v3)"
+    assert _describe([in_file, bare]) == "ci.job at .github/workflows/ci.yml, repo.readme"
