@@ -227,22 +227,23 @@ def run_probe_pairs(base: Snapshot, base_facts: Facts, head: Snapshot, head_fact
     base_side = _Side(base, base_facts, probes, services, True, store=store, portable=portable)
     # the head's own input digests would serve no one: only the base's are compared
     head_side = _Side(head, head_facts, probes, services, False, like=base_side, store=store)
-    recalled = {side: {p.id: o for p in probes if (o := side.recall(p)) is not None} for side in (base_side, head_side)}
+    base_recalled = {p.id: o for p in probes if (o := base_side.recall(p)) is not None}
+    head_recalled = {p.id: o for p in probes if (o := head_side.recall(p)) is not None}
 
     def pair(probe: Probe) -> tuple[Outcome, Outcome]:
-        first = recalled[base_side].get(probe.id) or base_side.run(probe)
-        second = recalled[head_side].get(probe.id)
+        first = base_recalled.get(probe.id) or base_side.run(probe)
+        second = head_recalled.get(probe.id)
         if second is None and first.run is not None:
             second = head_side.reuse(probe, first.run)
         return first, second if second is not None else head_side.run(probe)
 
-    todo = [p for p in probes if not (p.id in recalled[base_side] and p.id in recalled[head_side])]
-    pairs = {p.id: (recalled[base_side][p.id], recalled[head_side][p.id]) for p in probes if p not in todo}
+    todo = [p for p in probes if not (p.id in base_recalled and p.id in head_recalled)]
+    pairs = {p.id: (base_recalled[p.id], head_recalled[p.id]) for p in probes if p not in todo}
     if jobs > 1 and len(todo) > 1:
         from .workers import run_in_workers
 
-        needed = [facts for facts, side in ((base_facts, base_side), (head_facts, head_side))
-                  if any(p.id not in recalled[side] for p in todo if not p.services)]
+        needed = [facts for facts, recalled in ((base_facts, base_recalled), (head_facts, head_recalled))
+                  if any(p.id not in recalled for p in todo if not p.services)]
         pairs.update(run_in_workers(todo, pair, [base_facts, head_facts], jobs, prebuild=needed))
     else:
         pairs.update({probe.id: pair(probe) for probe in todo})
@@ -278,6 +279,7 @@ class _Side:
             self.matched = self._match(probes)
         self.inventory = _Inventory(snapshot, facts)
         self.record_inputs = record_inputs
+        self._keys: dict[str, str] = {}
 
     def _match(self, probes: list[Probe]) -> dict[str, list[str]]:
         if self.store is None:
@@ -311,10 +313,13 @@ class _Side:
 
     def _key(self, probe: Probe) -> str:
         """Where a probe's runs are filed: its matched files and their blobs (its reads vary)."""
+        if probe.id in self._keys:
+            return self._keys[probe.id]
         blob = self.snapshot.blob_id
         text = "".join(f"{path}\0{blob(path) or '-'}\n" for path in self.matched[probe.id])
         cap = self.snapshot.max_file_bytes  # a larger cap would read files this run skipped
-        return hashlib.sha256(f"{probe.id}\0{cap}\n{text}".encode()).hexdigest()[:40]
+        self._keys[probe.id] = hashlib.sha256(f"{probe.id}\0{cap}\n{text}".encode()).hexdigest()[:40]
+        return self._keys[probe.id]
 
     def recall(self, probe: Probe) -> Optional[Outcome]:
         """A run recorded by an earlier scan whose inputs hash the same here, re-cited here."""

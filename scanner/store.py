@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Optional
@@ -97,18 +98,15 @@ def _source_digest(path: Path) -> str:
     return _SOURCES[key]
 
 
+@dataclass(frozen=True)
 class StoredRun:
     """One recorded run: the inputs the probe touched, their digest, and what it emitted."""
 
-    __slots__ = ("reads", "digest", "problems", "evidence", "where")
-
-    def __init__(self, reads: list[str], digest: str, problems: dict[str, str], evidence: list[Any],
-                 where: list[Optional[str]]):
-        self.reads, self.digest, self.problems, self.evidence, self.where = reads, digest, problems, evidence, where
-
-    def to_json(self) -> dict[str, Any]:
-        return {"reads": self.reads, "digest": self.digest, "problems": self.problems,
-                "where": self.where, "evidence": self.evidence}
+    reads: list[str]
+    digest: str
+    problems: dict[str, str]
+    evidence: list[Any]  # Evidence as JSON
+    where: list[Optional[str]]  # commit, remote and subpath it was cited at
 
     @classmethod
     def from_json(cls, data: Any) -> Optional["StoredRun"]:
@@ -137,6 +135,7 @@ class RunStore:
         self.code = code_fingerprint(probes)
         self.dir = self.root / f"runs-{self.code}"
         self.problem: Optional[str] = None  # why nothing could be stored, when that happened
+        self._read: dict[Path, list[StoredRun]] = {}  # run files this process read or wrote
 
     # -- matched paths --------------------------------------------------------------
 
@@ -155,15 +154,18 @@ class RunStore:
     # -- runs -----------------------------------------------------------------------
 
     def candidates(self, probe_id: str, key: str) -> list[StoredRun]:
-        data = self._load(self._run_file(probe_id, key))
-        if not isinstance(data, list):
-            return []
-        runs = [StoredRun.from_json(item) for item in data[:MAX_CANDIDATES]]
-        return [run for run in runs if run is not None]
+        path = self._run_file(probe_id, key)
+        if path not in self._read:
+            data = self._load(path)
+            runs = [StoredRun.from_json(item) for item in data[:MAX_CANDIDATES]] if isinstance(data, list) else []
+            self._read[path] = [run for run in runs if run is not None]
+        return self._read[path]
 
     def save(self, probe_id: str, key: str, run: StoredRun) -> None:
-        kept = [c for c in self.candidates(probe_id, key) if c.digest != run.digest]
-        self._write(self._run_file(probe_id, key), [c.to_json() for c in [run, *kept][:MAX_CANDIDATES]])
+        path = self._run_file(probe_id, key)
+        runs = [run, *(c for c in self.candidates(probe_id, key) if c.digest != run.digest)][:MAX_CANDIDATES]
+        self._read[path] = runs
+        self._write(path, [asdict(c) for c in runs])
 
     @staticmethod
     def decode(evidence: list[Any]) -> list["Evidence"]:

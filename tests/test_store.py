@@ -140,8 +140,8 @@ def test_evidence_that_no_longer_validates_is_a_miss(fixture_repo, tmp_path):
         for run in data:
             run["evidence"] = [{**item, "strength": "sworn"} for item in run["evidence"]]
         entry.write_text(json.dumps(data))
-    with open_snapshot(repo) as snapshot:
-        second = run_probes(snapshot, probes, jobs=1, store=store)
+    with open_snapshot(repo) as snapshot:  # a later process: a store opened afresh
+        second = run_probes(snapshot, probes, jobs=1, store=RunStore(tmp_path / "cache", probes))
     assert "repo" not in second.recalled and "dvc" in second.recalled
     assert [e.model_dump() for e in second.evidence] == [e.model_dump() for e in first.evidence]
 
