@@ -654,3 +654,24 @@ def test_probe_pytest_positionals(args: list[str], expected: list[str]) -> None:
     from probes.ci import _pytest_positionals
 
     assert _pytest_positionals(args) == expected
+
+
+def test_path_hints_never_hide_a_ci_file():
+    """The suffix/substring hints of each CI registration only skip regex work: on every path of
+    every fixture and a list of awkward names, the answer equals trying every pattern."""
+    from scanner.facts.ci import PARSERS, is_ci_path, load_parsers
+    from tests.conftest import FIXTURE_REPOS
+
+    load_parsers()
+    paths = {p.relative_to(tree).as_posix() for tree in FIXTURE_REPOS.glob("*/tree") for p in tree.rglob("*")}
+    paths |= {p.relative_to(FIXTURE_REPOS.parent).as_posix() for p in FIXTURE_REPOS.parent.rglob("*")}
+    paths |= {
+        "Jenkinsfile", "ci/Jenkinsfile.release", "jobs/nightly.jenkinsfile", "Jenkinsfile.md",
+        ".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelines.yml", ".pipelines/build.yaml",
+        "deploy/pipelines/train.yml", "ops/.tekton/run.yaml", "cloudbuild.yaml", "buildspec.yml",
+        ".circleci/config.yml", "bitbucket-pipelines.yml", ".github/workflows/ci.yml", "README.yml.txt",
+        "pipeline.yml.bak", "ci/tekton-pipeline.yml", "Tekton/x.yaml", "a/b/c.py",
+    }
+    assert len(paths) > 1000
+    for path in sorted(paths):
+        assert is_ci_path(path) == any(pattern.fullmatch(path) for pattern, _ in PARSERS), path

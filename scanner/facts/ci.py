@@ -369,14 +369,26 @@ def pipeline_doc(facts: "Facts", path: str, system: str) -> "YMap | Pipeline | N
     return doc if isinstance(doc, YMap) else None
 
 
-def register(pattern: str, sniff: Optional[Sniff] = None) -> Callable[[Parser], Parser]:
+# What a path must have for a registration's pattern to match it at all: a suffix, a substring
+# (empty: no such promise). Most paths of a tree are no CI file; these rule them out with str
+# methods instead of the regexes.
+HINTS: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+YAML_SUFFIXES = (".yml", ".yaml")
+
+
+def register(pattern: str, sniff: Optional[Sniff] = None, *, suffixes: tuple[str, ...] = (),
+             contains: tuple[str, ...] = ()) -> Callable[[Parser], Parser]:
     """Claim the files whose path fully matches ``pattern``; with ``sniff``, only those it accepts
-    (a rejected file goes on to the next registration, and is not reported as unreadable)."""
+    (a rejected file goes on to the next registration, and is not reported as unreadable).
+
+    ``suffixes`` and ``contains`` promise that every matching path ends with one of the suffixes
+    and holds one of the substrings: paths without them are not tried against ``pattern``."""
 
     def wrap(parser: Parser) -> Parser:
         if sniff is not None:
             SNIFFS[len(PARSERS)] = sniff
         PARSERS.append((re.compile(pattern), parser))
+        HINTS.append((suffixes, contains))
         return parser
 
     return wrap
@@ -410,27 +422,47 @@ def load_parsers() -> None:
         _LOADED.append(True)
 
 
-_ANY: list[tuple[int, "re.Pattern[str]"]] = []
+class _CIPaths:
+    """Whether some registration claims a path: its hints rule most paths out, and the patterns
+    that remain are tried as one regex (one per combination of hints a path passes)."""
+
+    def __init__(self) -> None:
+        self.count = len(PARSERS)
+        self.unhinted = any(not suffixes and not contains for suffixes, contains in HINTS)
+        self.suffixes = tuple(sorted({s for suffixes, _ in HINTS for s in suffixes}))
+        self.contains = tuple(sorted({c for _, contains in HINTS for c in contains}))
+        self._regexes: dict[tuple[int, ...], Optional["re.Pattern[str]"]] = {}
+
+    def claims(self, path: str) -> bool:
+        if not (self.unhinted or path.endswith(self.suffixes) or any(c in path for c in self.contains)):
+            return False
+        chosen = tuple(i for i, (suffixes, contains) in enumerate(HINTS)
+                       if (not suffixes or path.endswith(suffixes)) and (not contains or any(c in path for c in contains)))
+        if chosen not in self._regexes:
+            self._regexes[chosen] = re.compile("|".join(f"(?:{PARSERS[i][0].pattern})" for i in chosen)) if chosen else None
+        regex = self._regexes[chosen]
+        return regex is not None and regex.fullmatch(path) is not None
 
 
-def _any_ci_path() -> "re.Pattern[str]":
-    """Every registered path regex as one: most paths of a tree are no CI file, and one match
-    says so instead of one per system."""
+_PATHS: list[_CIPaths] = []
+
+
+def _ci_paths() -> _CIPaths:
     load_parsers()
-    if not _ANY or _ANY[0][0] != len(PARSERS):
-        _ANY[:] = [(len(PARSERS), re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in PARSERS)))]
-    return _ANY[0][1]
+    if not _PATHS or _PATHS[0].count != len(PARSERS):
+        _PATHS[:] = [_CIPaths()]
+    return _PATHS[0]
 
 
 def is_ci_path(path: str) -> bool:
-    return _any_ci_path().fullmatch(path) is not None
+    return _ci_paths().claims(path)
 
 
 def build_ci_model(facts: "Facts") -> CIModel:
-    any_ci = _any_ci_path()
+    claims = _ci_paths().claims
     model = CIModel()
     for path in facts.snapshot.paths():
-        if any_ci.fullmatch(path) is None:
+        if not claims(path):
             continue
         model.paths.append(path)
         claimed, pipeline = facts.derived(("ci", path), lambda: _parse_ci_file(facts, path))

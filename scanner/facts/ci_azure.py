@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..patterns import lazy
 from .ci import (
+    YAML_SUFFIXES,
     ALL_TRIGGER_TYPES,
     Job,
     Pipeline,
@@ -163,7 +164,7 @@ AZURE_HINT_PATH = (
 _HINT_RX = lazy(AZURE_HINT_PATH)
 
 
-@register(AZURE_PATH)
+@register(AZURE_PATH, suffixes=YAML_SUFFIXES)
 def parse_azure(facts: "Facts", path: str) -> Optional[Pipeline]:
     """One Azure pipeline file; None when it is not valid YAML or not a mapping."""
     doc = pipeline_doc(facts, path, SYSTEM)
@@ -181,7 +182,7 @@ def parse_azure(facts: "Facts", path: str) -> Optional[Pipeline]:
     return pipeline
 
 
-register(AZURE_HINT_PATH, sniff=sniff)(parse_azure)
+register(AZURE_HINT_PATH, sniff=sniff, suffixes=YAML_SUFFIXES)(parse_azure)
 
 
 # -- triggers ---------------------------------------------------------------------------------

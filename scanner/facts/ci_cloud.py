@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..patterns import lazy
-from .ci import Job, Pipeline, Step, Trigger, register, shell_non_blocking
+from .ci import YAML_SUFFIXES, Job, Pipeline, Step, Trigger, register, shell_non_blocking
 from .yamldoc import YList, YMap, as_list
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def _is_cloud_build(facts: "Facts", path: str) -> bool:
     return not parsed or (isinstance(doc, dict) and "steps" in doc)
 
 
-@register(CLOUD_BUILD_PATH, sniff=_is_cloud_build)
+@register(CLOUD_BUILD_PATH, sniff=_is_cloud_build, suffixes=YAML_SUFFIXES)
 def parse_cloud_build(facts: "Facts", path: str) -> Optional[Pipeline]:
     parsed, doc = _first_doc(facts, path)
     if not parsed or not isinstance(doc, YMap):
@@ -250,7 +250,7 @@ _CODEBUILD_HINTS = (
 )
 
 
-@register(BUILDSPEC_PATH)
+@register(BUILDSPEC_PATH, suffixes=YAML_SUFFIXES)
 def parse_buildspec(facts: "Facts", path: str) -> Optional[Pipeline]:
     parsed, doc = _first_doc(facts, path)
     if not parsed:
@@ -616,7 +616,7 @@ def _is_tekton(facts: "Facts", path: str) -> bool:
     return path in _tekton_index(facts).claimed
 
 
-@register(TEKTON_PATH, sniff=_is_tekton)
+@register(TEKTON_PATH, sniff=_is_tekton, suffixes=YAML_SUFFIXES)
 def parse_tekton(facts: "Facts", path: str) -> Optional[Pipeline]:
     index = _tekton_index(facts)
     if path in index.malformed:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ..patterns import lazy
 from .ci import (
+    YAML_SUFFIXES,
     ALL_TRIGGER_TYPES,
     Job,
     Pipeline,
@@ -75,7 +76,7 @@ _TRUE = lazy(r"^(?:true|1)$", re.IGNORECASE)
 _EXPR_WRAPPER = lazy(r"\$\{\{|\}\}")
 
 
-@register(WORKFLOW_PATH)
+@register(WORKFLOW_PATH, suffixes=YAML_SUFFIXES)
 def parse_workflow(facts: "Facts", path: str) -> Optional[Pipeline]:
     """One workflow file as a pipeline; None when it is not valid YAML or not a workflow."""
     doc = pipeline_doc(facts, path, "github_actions")
@@ -408,7 +409,7 @@ def _called_in_repo(facts: "Facts", path: str) -> bool:
     if facts not in _CALLERS:
         called: set[str] = set()
         for other in facts.snapshot.paths():
-            if not _WORKFLOW_RX.fullmatch(other):
+            if not other.startswith(".github/workflows/") or not _WORKFLOW_RX.fullmatch(other):
                 continue
             docs = facts.yaml(other)
             jobs = docs[0].get("jobs") if docs and isinstance(docs[0], YMap) else None

@@ -270,7 +270,7 @@ def _collect(facts: "Facts", path: str, doc: YMap, config: _Config, depth: int, 
 # -- parser -----------------------------------------------------------------------------------
 
 
-@register(r"\.gitlab-ci\.yml")
+@register(r"\.gitlab-ci\.yml", suffixes=(".yml",))
 def parse_gitlab_ci(facts: "Facts", path: str) -> Optional[Pipeline]:
     docs = facts.yaml(path)
     if docs is None:

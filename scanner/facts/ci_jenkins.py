@@ -210,7 +210,7 @@ def _name_arg(args: str) -> str:
 # -- the parser ------------------------------------------------------------------------------------
 
 
-@register(JENKINS_PATH)
+@register(JENKINS_PATH, contains=("Jenkinsfile", "jenkinsfile"))
 def parse_jenkinsfile(facts: "Facts", path: str) -> Optional[Pipeline]:
     text = facts.text(path)
     if text is None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Optional
 
-from .ci import Job, Pipeline, Step, Trigger, pipeline_doc, register, shell_non_blocking
+from .ci import YAML_SUFFIXES, Job, Pipeline, Step, Trigger, pipeline_doc, register, shell_non_blocking
 from .yamldoc import YList, YMap, as_list
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _first_line(run: str) -> str:
 CIRCLECI = "circleci"
 
 
-@register(r"\.circleci/config\.ya?ml")
+@register(r"\.circleci/config\.ya?ml", suffixes=YAML_SUFFIXES)
 def parse_circleci(facts: "Facts", path: str) -> Optional[Pipeline]:
     doc = pipeline_doc(facts, path, CIRCLECI)
     if not isinstance(doc, YMap):
@@ -196,7 +196,7 @@ BITBUCKET = "bitbucket_pipelines"
 _SECTIONS = {"default": "push", "branches": "push", "tags": "tag", "pull-requests": "pull_request", "custom": "manual"}
 
 
-@register(r"bitbucket-pipelines\.ya?ml")
+@register(r"bitbucket-pipelines\.ya?ml", suffixes=YAML_SUFFIXES)
 def parse_bitbucket(facts: "Facts", path: str) -> Optional[Pipeline]:
     doc = pipeline_doc(facts, path, BITBUCKET)
     if not isinstance(doc, YMap):
