@@ -312,7 +312,10 @@ class DiffResult(BaseModel):
     criteria: list[CriterionChange]
     evidence: list[EvidenceChange]
     regressions: list[Regression]
-    reused_probes: list[str] = Field(default_factory=list, description="Probes whose inputs were unchanged: head evidence reused")
+    reused_probes: list[str] = Field(default_factory=list, description=(
+        "Probes not run for the head: their inputs were unchanged since the base, or since a run "
+        "in the result cache, and their evidence was re-cited. A diagnostic: it can differ between "
+        "a cold and a warm cache; the scorecards cannot"))
     head_card: Scorecard
 
     def to_json(self) -> str:

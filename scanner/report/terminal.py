@@ -135,6 +135,6 @@ def render_diff_terminal(result: DiffResult, *, color: bool = False, width: int 
         console.print(Text(f"{len(improved)} criteria changed without regressing: "
                            + ", ".join(f"{c.id} {c.before}->{c.after}" for c in improved[:8])))
     if result.reused_probes:
-        console.print(Text(f"probes reused from the base (inputs unchanged): {', '.join(result.reused_probes)}",
+        console.print(Text(f"probes not re-run for the head (inputs unchanged): {', '.join(result.reused_probes)}",
                            style="dim"))
     return buffer.getvalue()
