@@ -217,6 +217,34 @@ def diff(path: Path, base: str, head: Optional[str], no_merge_base: bool, fail_o
         raise click.exceptions.Exit(EXIT_GATE)
 
 
+@main.group()
+def cache() -> None:
+    """The result cache: probe runs kept between scans (see --cache-dir)."""
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache to describe.")
+def cache_info(cache_dir: Optional[Path]) -> None:
+    """Where the cache is and how much it holds."""
+    from .store import summarise
+
+    probes, _ = _load_probes_and_pack()
+    summary = summarise(_cache_dir(cache_dir, False) or Path(), probes)
+    click.echo(f"cache: {summary.root}")
+    click.echo(f"generations: {summary.generations} (this mlscan's: {'yes' if summary.current else 'none yet'})")
+    click.echo(f"entries: {summary.files}, {summary.bytes / 1_048_576:.1f} MiB")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache to clear.")
+def cache_clear(cache_dir: Optional[Path]) -> None:
+    """Remove every stored probe run (the next scan computes everything again)."""
+    from .store import clear
+
+    root = _cache_dir(cache_dir, False) or Path()
+    click.echo(f"removed {clear(root)} generations from {root}")
+
+
 @main.command()
 @click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True)

@@ -99,6 +99,36 @@ def _source_digest(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class CacheSummary:
+    """What a cache directory holds (``mlscan cache info``)."""
+
+    root: Path
+    generations: int  # code fingerprints with entries (the current one included, if any)
+    current: bool  # whether this scanner's generation is among them
+    files: int
+    bytes: int
+
+
+def summarise(root: Path, probes: Iterable["Probe"]) -> CacheSummary:
+    root = Path(root)
+    generations = [p for p in root.glob("runs-*") if p.is_dir()] if root.is_dir() else []
+    sizes = [f.stat().st_size for g in generations for f in g.rglob("*.json") if f.is_file()]
+    current = root / f"runs-{code_fingerprint(probes)}"
+    return CacheSummary(root, len(generations), current in generations, len(sizes), sum(sizes))
+
+
+def clear(root: Path) -> int:
+    """Remove every generation of results under ``root``; returns how many were removed. Only
+    directories this store writes are touched, so a mistyped path cannot lose other files."""
+    root = Path(root)
+    removed = 0
+    for generation in (p for p in root.glob("runs-*") if p.is_dir()) if root.is_dir() else ():
+        shutil.rmtree(generation, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """One recorded run: the inputs the probe touched, their digest, and what it emitted."""
 

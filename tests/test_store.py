@@ -258,3 +258,21 @@ def test_gitlab_template_keeps_the_cache_in_the_project():
     assert job["variables"]["MLSCAN_CACHE_DIR"] == "$CI_PROJECT_DIR/.mlscan-cache"
     assert job["cache"]["paths"] == [".mlscan-cache/"]
     assert job["cache"]["fallback_keys"] == ["mlscan-$CI_DEFAULT_BRANCH"]
+
+
+def test_cache_info_and_clear(fixture_repo, tmp_path):
+    repo = fixture_repo("scripts-basic")
+    root = tmp_path / "c"
+    (root / "unrelated").mkdir(parents=True)
+    (root / "unrelated" / "keep.txt").write_text("not ours")
+    runner = CliRunner()
+    empty = runner.invoke(main, ["cache", "info", "--cache-dir", str(root)])
+    assert empty.exit_code == 0 and "generations: 0 (this mlscan's: none yet)" in empty.stdout
+    assert runner.invoke(main, ["scan", str(repo), "-q", "--format", "json", "--cache-dir", str(root)]).exit_code == 0
+    info = runner.invoke(main, ["cache", "info", "--cache-dir", str(root)])
+    assert "generations: 1 (this mlscan's: yes)" in info.stdout
+    entries = int(info.stdout.split("entries: ")[1].split(",")[0])
+    assert entries == len(list(root.glob("runs-*/**/*.json"))) > 0
+    cleared = runner.invoke(main, ["cache", "clear", "--cache-dir", str(root)])
+    assert cleared.exit_code == 0 and "removed 1 generations" in cleared.stdout
+    assert not list(root.glob("runs-*")) and (root / "unrelated" / "keep.txt").exists()
