@@ -71,9 +71,13 @@ def code_fingerprint(probes: Iterable["Probe"]) -> str:
     for probe in sorted(probes, key=lambda p: p.id):
         digest.update(json.dumps([probe.id, list(probe.patterns), list(probe.python_tokens),
                                   [k.name for k in probe.kinds], list(probe.services)]).encode())
-        source = getattr(sys.modules.get(getattr(probe.collect, "__module__", "")), "__file__", None)
+        module_name = getattr(probe.collect, "__module__", "") or ""
+        source = getattr(sys.modules.get(module_name), "__file__", None)
         if source:
             files.add(Path(source))
+        top = sys.modules.get(module_name.split(".")[0])  # a plugin's helpers live in its package
+        if top is not None and getattr(top, "__path__", None) and getattr(top, "__file__", None):
+            files.update(Path(top.__file__).parent.rglob("*.py"))
     for path in sorted(files):
         digest.update(path.as_posix().encode() + b"\0" + _source_digest(path).encode())
     return digest.hexdigest()[:20]

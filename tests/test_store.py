@@ -276,3 +276,28 @@ def test_cache_info_and_clear(fixture_repo, tmp_path):
     cleared = runner.invoke(main, ["cache", "clear", "--cache-dir", str(root)])
     assert cleared.exit_code == 0 and "removed 1 generations" in cleared.stdout
     assert not list(root.glob("runs-*")) and (root / "unrelated" / "keep.txt").exists()
+
+
+def test_a_plugin_helper_module_is_part_of_the_fingerprint(tmp_path, monkeypatch):
+    """A third-party probe whose logic lives in a helper module of its package: editing the
+    helper must make its stored runs stale, like editing the probe itself."""
+    import importlib
+    import sys
+
+    package = tmp_path / "acme_mlscan_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("def count(paths):\n    return len(paths)\n")
+    (package / "probe.py").write_text(
+        "from .helper import count\n\n\ndef collect(ctx):\n    yield from ()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("acme_mlscan_probe.probe")
+    try:
+        probe = Probe(id="acme", title="acme", patterns=("**",), kinds=(Kind("acme.seen", _Seen, "test"),),
+                      collect=module.collect)
+        before = code_fingerprint([probe])
+        (package / "helper.py").write_text("def count(paths):\n    return 2 * len(paths)\n")
+        assert code_fingerprint([probe]) != before
+    finally:
+        for name in [n for n in sys.modules if n.startswith("acme_mlscan_probe")]:
+            del sys.modules[name]
