@@ -62,7 +62,7 @@ def code_fingerprint(probes: Iterable["Probe"]) -> str:
 
     from . import __version__
 
-    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\n".encode())
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{_parsers()}\n".encode())
     files: set[Path] = set()
     for package in ("scanner", "probes"):
         module = sys.modules.get(package)
@@ -81,6 +81,18 @@ def code_fingerprint(probes: Iterable["Probe"]) -> str:
     for path in sorted(files):
         digest.update(path.as_posix().encode() + b"\0" + _source_digest(path).encode())
     return digest.hexdigest()[:20]
+
+
+def _parsers() -> str:
+    """What parses the scanned files besides our code: Python's ``ast`` (its grammar changes with
+    the minor version), the YAML loader (C or not) and pydantic, which validates the evidence."""
+    import sys
+
+    import pydantic
+    import yaml
+
+    return (f"py{sys.version_info[0]}.{sys.version_info[1]} yaml{yaml.__version__}"
+            f"{'+libyaml' if getattr(yaml, '__with_libyaml__', False) else ''} pydantic{pydantic.VERSION}")
 
 
 _SOURCES: dict[tuple[str, int, int], str] = {}
