@@ -12,8 +12,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
-from probes.ci import invocations
 from scanner.facts.ci import Job, Pipeline, Step
+from scanner.facts.commands import invocations
 from scanner.facts.yamldoc import YList, YMap, get_key
 from scanner.probe import ProbeContext
 

@@ -50,6 +50,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import quote
 
 from scanner.facts.ci import Pipeline
+from scanner.facts.commands import invocations
 from scanner.models import Evidence, Strength
 from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext, measurement
@@ -58,7 +59,7 @@ from scanner.services import Response
 from ._github_api import SERVICE, GitHub, Unavailable
 from ._github_cron import interval_minutes
 from ._repo_owners import Rule, parse_codeowners
-from .ci import invocations, test_runner, training_command
+from .ci import test_runner, training_command
 
 WINDOW_EVENTS = timedelta(days=90)
 WINDOW_COMMITS = timedelta(days=180)

@@ -29,9 +29,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Literal, Optional
 
-from probes.ci import Invocation, invocations
 from probes.service_tests import pytest_paths
 from scanner.facts.ci import Job, Pipeline, Step, ci_blocking_reasons, shell_lines, step_triggers
+from scanner.facts.commands import Invocation, invocations
 from scanner.models import Evidence, Strength
 from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext

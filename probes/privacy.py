@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Optional
 
 from probes._ci_links import runs_by_path
-from probes.ci import invocations
 from scanner.facts.ci import Job, Step, ci_blocking_reasons, step_triggers
+from scanner.facts.commands import invocations
 from scanner.facts.needles import Needles
 from scanner.facts.yamldoc import YList, YMap
 from scanner.models import Evidence, Strength

@@ -34,8 +34,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal, Optional
 
-from probes.ci import Invocation, invocations
 from scanner.facts.ci import Job, Pipeline, Step, ci_blocking_reasons, step_triggers
+from scanner.facts.commands import Invocation, invocations
 from scanner.facts.needles import Needles
 from scanner.models import Evidence, Strength
 from scanner.patterns import lazy

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from probes.ci import cml_action, compares_to_baseline, invocations
+from probes.ci import cml_action, compares_to_baseline
+from scanner.facts.commands import invocations
 from scanner.facts import ci_jenkins
 from tests.test_ci_model import job, model_of, pipeline, types
 

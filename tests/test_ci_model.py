@@ -611,7 +611,8 @@ def test_shell_non_blocking(command: str, swallowed: bool) -> None:
     ],
 )
 def test_probe_test_runner(command: str, runner: Optional[str]) -> None:
-    from probes.ci import invocations, test_runner
+    from probes.ci import test_runner
+    from scanner.facts.commands import invocations
 
     found = [test_runner(inv) for inv in invocations(command)]
     assert next((r for r in found if r), None) == runner
@@ -636,7 +637,8 @@ def test_probe_test_runner(command: str, runner: Optional[str]) -> None:
     ],
 )
 def test_probe_training_command(command: str, trains: bool) -> None:
-    from probes.ci import invocations, training_command
+    from probes.ci import training_command
+    from scanner.facts.commands import invocations
 
     assert any(training_command(inv) for inv in invocations(command)) is trains
 
