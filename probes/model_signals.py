@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Literal, Optional
 
 from probes._ci_links import runs_by_path
+from probes._prometheus import loaded, rule_file_globs, rule_groups
 from scanner.facts.python import PyFile, imports_of
 from scanner.facts.yamldoc import YList, YMap, dig, entry_span, span
 from scanner.models import Evidence, Strength
@@ -630,47 +631,11 @@ class _Rule:
     loaded: Optional[bool]
 
 
-def _rule_groups(doc: Any) -> Optional[tuple[Any, str]]:
-    if not isinstance(doc, YMap):
-        return None
-    if doc.get("kind") == "PrometheusRule" and str(doc.get("apiVersion", "")).startswith("monitoring.coreos.com"):
-        return dig(doc, "spec", "groups"), "prometheus_operator"
-    groups = doc.get("groups")
-    if isinstance(groups, list) and any(isinstance(g, dict) and isinstance(g.get("rules"), list) for g in groups):
-        return groups, "prometheus"
-    return None
-
-
-def _rule_file_globs(ctx: ProbeContext) -> list[tuple[str, list[str]]]:
-    found = []
-    for path, _, docs in _yaml_files(ctx, "rule_files"):
-        for doc in docs or []:
-            entries = dig(doc, "rule_files")
-            if isinstance(entries, list):
-                found.append((path, [str(e) for e in entries if isinstance(e, str)]))
-    return found
-
-
-def _loaded(path: str, configs: list[tuple[str, list[str]]]) -> Optional[bool]:
-    """Listed by some ``rule_files`` glob (server paths differ from repository paths: compare tails)."""
-    from fnmatch import fnmatch
-
-    if not configs:
-        return None
-    for config_path, patterns in configs:
-        for pattern in patterns:
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(config_path), pattern))
-            tail = "/".join(pattern.rstrip("/").split("/")[-2:])
-            if fnmatch(path, joined) or fnmatch(path, tail) or fnmatch(path, "*/" + tail):
-                return True
-    return False
-
-
 def _alert_rules(ctx: ProbeContext) -> Iterator[_Rule | Evidence]:
     """Every alerting rule of every rule file; unknowns for malformed files that look like rules."""
     def build() -> list[_Rule | Evidence]:
         out: list[_Rule | Evidence] = []
-        configs = _rule_file_globs(ctx)
+        configs = rule_file_globs((path, docs) for path, _, docs in _yaml_files(ctx, "rule_files"))
         for path, text, docs in _yaml_files(ctx, "alert"):
             if docs is None:
                 if _ALERT_LINE.search(text) and "{{" not in text:
@@ -678,11 +643,11 @@ def _alert_rules(ctx: ProbeContext) -> Iterator[_Rule | Evidence]:
                     out += [ctx.unknown(k, reason, path=path) for k in ("monitor.staleness_alert", "monitor.perf_alert")]
                 continue
             for doc in docs:
-                found = _rule_groups(doc)
+                found = rule_groups(doc)
                 if found is None:
                     continue
-                groups, source = found
-                loaded = _loaded(path, configs) if source == "prometheus" else None
+                groups, source = found.groups, found.source
+                is_loaded = loaded(path, configs) if source == "prometheus" else None
                 for group in groups if isinstance(groups, list) else []:
                     rules = dig(group, "rules")
                     for index, rule in enumerate(rules if isinstance(rules, list) else []):
@@ -698,7 +663,7 @@ def _alert_rules(ctx: ProbeContext) -> Iterator[_Rule | Evidence]:
                         lines = rules.item_span(index) if isinstance(rules, YList) else span(rule)
                         out.append(_Rule(path, source, str(dig(group, "name") or ""), str(rule["alert"]), expr,
                                          str(duration) if duration not in (None, "", "0s", 0) else None,
-                                         labels, text, lines, loaded))
+                                         labels, text, lines, is_loaded))
         return out
 
     yield from ctx.memo("alert_rules", build)

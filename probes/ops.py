@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from fnmatch import fnmatch
 from typing import Any, Iterable, Iterator, Literal, Optional
 
 from scanner.facts.python import PyFile
@@ -27,6 +26,8 @@ from scanner.facts.yamldoc import span as _span
 from scanner.models import Evidence, Strength
 from scanner.patterns import lazy
 from scanner.probe import Attributes, Kind, Probe, ProbeContext
+
+from ._prometheus import loaded, rule_file_globs, rule_groups
 
 # --------------------------------------------------------------------------------------------
 # attribute models
@@ -285,47 +286,16 @@ class _Unknown:
         self.evidence = evidence
 
 
-def _rule_groups(doc: Any) -> Optional[tuple[Any, str, str, tuple[int, int]]]:
-    """(groups, format, subject, lines) for a Prometheus rule file or a PrometheusRule."""
-    if not isinstance(doc, YMap):
-        return None
-    if doc.get("kind") == "PrometheusRule":
-        groups = _dig(doc, "spec", "groups")
-        return groups, "prometheus_operator", str(_dig(doc, "metadata", "name") or ""), _span(doc)
-    groups = doc.get("groups")
-    if isinstance(groups, list) and any(isinstance(g, dict) and isinstance(g.get("rules"), list) for g in groups):
-        return groups, "prometheus", "", _key_span(doc, "groups")
-    return None
-
-
 def _rule_file_refs(ctx: ProbeContext) -> list[tuple[str, list[str]]]:
     """(config path, rule_files patterns) of every Prometheus server config in the repository."""
-    configs = []
-    for path in ctx.paths:
-        if not _YAML.search(path):
-            continue
-        text = ctx.facts.text(path)
-        if text is None or "rule_files" not in text:
-            continue
-        for doc in ctx.facts.yaml(path) or []:
-            entries = _dig(doc, "rule_files")
-            if isinstance(entries, list):
-                configs.append((path, [str(e) for e in entries if isinstance(e, str)]))
-    return configs
-
-
-def _loaded(path: str, configs: list[tuple[str, list[str]]]) -> Optional[bool]:
-    """Whether a rule file is matched by some rule_files glob (server paths: compare by tail)."""
-    if not configs:
-        return None
-    for config_path, patterns in configs:
-        for pattern in patterns:
-            pattern = pattern.lstrip("./") if not pattern.startswith("../") else pattern
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(config_path), pattern))
-            if fnmatch(path, joined) or fnmatch(path, "*/" + pattern.lstrip("/")) or fnmatch(path, pattern) \
-                    or fnmatch(posixpath.basename(path), posixpath.basename(pattern)):
-                return True
-    return False
+    def configs() -> Iterator[tuple[str, Optional[list[Any]]]]:
+        for path in ctx.paths:
+            if not _YAML.search(path):
+                continue
+            text = ctx.facts.text(path)
+            if text is not None and "rule_files" in text:
+                yield path, ctx.facts.yaml(path)
+    return rule_file_globs(configs())
 
 
 def _alert_rules(ctx: ProbeContext) -> Iterator[Evidence]:
@@ -335,19 +305,19 @@ def _alert_rules(ctx: ProbeContext) -> Iterator[Evidence]:
             if isinstance(doc, _Unknown):
                 yield doc.evidence
                 continue
-            found = _rule_groups(doc)
+            found = rule_groups(doc)
             if not found:
                 continue
             groups, fmt, subject, lines = found
             rules, alerts, drift, runbooks = _read_groups(groups)
             if not alerts:
                 continue  # recording rules only: nothing alerts anyone
-            loaded = _loaded(path, configs) if fmt == "prometheus" else None
+            is_loaded = loaded(path, configs) if fmt == "prometheus" else None
             downgrades = []
-            if loaded is False:
+            if is_loaded is False:
                 downgrades.append("rule file is not listed in rule_files of the repository's Prometheus config")
             attrs = AlertRules(rules=rules, alerts=sorted(set(alerts))[:_MAX_ITEMS], drift_related=drift,
-                               format=fmt, loaded=loaded)  # type: ignore[arg-type]
+                               format=fmt, loaded=is_loaded)  # type: ignore[arg-type]
             yield ctx.evidence("ops.alert_rules", attrs, path=path, lines=lines, subject=subject,
                                strength=Strength.mention if downgrades else Strength.configured, downgrades=downgrades)
             for alert, url, span in runbooks[:_MAX_ITEMS]:
