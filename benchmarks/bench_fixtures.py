@@ -16,26 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_scan import compile_bytecode, mlscan_cmd  # noqa: E402
-
-
-def median_seconds(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from bench_scan import compile_bytecode, mlscan_cmd, timed as median_seconds  # noqa: E402
 
 
 def main() -> None:
