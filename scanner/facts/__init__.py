@@ -12,7 +12,7 @@ not change is neither read nor parsed again. While a probe runs, every file it t
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 from ..models import ScanProblem
 from ..snapshot import FileSkipped, Snapshot
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .python import PythonIndex
 
 _MISSING = object()
+T = TypeVar("T")
 
 # Below this many files, searching them in Python is cheaper than starting `git grep`.
 GREP_MIN_FILES = 256
@@ -354,16 +355,17 @@ class Facts:
             self._history = History.read(self.snapshot)
         return self._history
 
-    def derived(self, key: Any, compute: "Callable[[], Any]") -> Any:
+    def derived(self, key: Any, compute: "Callable[[], Any]", *, listing_matters: bool = True) -> Any:
         """``compute()``, or its value from the other scan of a diff when every file it read has
-        the same blob here and the path list is the same (it may have looked at it).
+        the same blob here and the path list is the same (it may have looked at it; pass
+        ``listing_matters=False`` when it cannot have).
 
         What the first computation met is replayed, so this scan records the same reads and
         file problems as if it had computed the value itself."""
         cache = self.cache
         if cache is None:
             return compute()
-        listing = self._listing_key()
+        listing = self._listing_key() if listing_matters else ""
         entry = cache.derived.get(key)
         if entry is not None:
             value, reads, problems, listed = entry
@@ -386,6 +388,16 @@ class Facts:
             cache.derived[key] = (value, tuple((p, self.snapshot.blob_id(p)) for p in sorted(seen)),
                                   {p: self.problems[p] for p in sorted(seen) if p in self.problems}, listing)
         return value
+
+    def per_file(self, name: str, path: str, compute: "Callable[[], T]") -> "T":
+        """``compute()``, a value of ``path``'s content alone (its text, YAML or Python index
+        entry; no other file, no path list, no state of the caller), named ``name``. The other
+        scan of a diff takes it when the file has the same blob there: a probe re-run on a
+        head with one changed module then analyses that module only."""
+        blob = self.snapshot.blob_id(path) if self.cache is not None else None
+        if blob is None:
+            return compute()
+        return self.derived(("per-file", name, path, blob), compute, listing_matters=False)
 
     def _listing_key(self) -> str:
         if self._listing is None:
