@@ -105,6 +105,9 @@ def main() -> None:
     Reads a repository (and, later, the services it is wired to), collects cited evidence and
     scores six dimensions from 0 to 4.
     """
+    from .gcpolicy import fewer_collections
+
+    click.get_current_context().with_resource(fewer_collections())  # rendering included
 
 
 @main.command()

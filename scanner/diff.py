@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from .facts import BlobCache
+from .gcpolicy import fewer_collections
 from .models import (
     DEFAULT_FAIL_ON,
     MET_FOR_LEVEL,
@@ -54,6 +55,11 @@ def parse_fail_on(value: str) -> tuple[str, ...]:
 
 
 def diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe], pack: RulePack) -> DiffResult:
+    with fewer_collections():
+        return _diff(path, options, probes, pack)
+
+
+def _diff(path: str | os.PathLike[str], options: DiffOptions, probes: list[Probe], pack: RulePack) -> DiffResult:
     scan_options = options.scan or ScanOptions()
     say = scan_options.progress or (lambda message: None)
     head: Snapshot = GitTree(path, options.head) if options.head else WorkTree(path)

@@ -23,6 +23,7 @@ from .probe import Probe
 from .registry import all_probes, kind_index
 from .rulepack import RulePack, load_pack
 from .facts import BlobCache, Facts
+from .gcpolicy import fewer_collections
 from .runner import RunResult, run_probe_pairs, run_probes
 from .store import RunStore
 from .services import ServiceSession
@@ -96,7 +97,7 @@ def scan(path: str | os.PathLike[str], rev: Optional[str] = None, **kwargs) -> S
 def scan_with(path: str | os.PathLike[str], options: ScanOptions) -> Scorecard:
     probes = options.probes if options.probes is not None else all_probes()
     pack = options.pack or load_pack(kind_index(probes))
-    with open_snapshot(path, options.rev) as snapshot:
+    with fewer_collections(), open_snapshot(path, options.rev) as snapshot:
         card, _ = scan_snapshot(snapshot, probes, pack, options)
     return card
 

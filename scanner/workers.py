@@ -19,6 +19,8 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .gcpolicy import frozen_for_fork
+
 if TYPE_CHECKING:
     from .facts import Facts
     from .probe import Probe
@@ -50,7 +52,7 @@ def run_in_workers(probes: list["Probe"], task: Callable[["Probe"], tuple["Outco
         _prebuild(facts if prebuild is None else prebuild, remote)
         _STATE = (task, facts, {p.id: p for p in remote})
         try:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
+            with frozen_for_fork(), ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
                                      initializer=_worker_start) as pool:
                 futures = [(p.id, pool.submit(_run_in_worker, p.id)) for p in remote]
                 for probe in local:  # meanwhile, here
