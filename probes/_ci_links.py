@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from scanner.facts.ci import Job, Pipeline, Step
@@ -64,19 +65,28 @@ def _dotted(path: str) -> list[str]:
 
 
 def module_names(ctx: ProbeContext) -> dict[str, str]:
-    """dotted module name -> path, over every .py file of the tree."""
-    def build() -> dict[str, str]:
-        found: dict[str, str] = {}
-        for path in ctx.facts.python.modules:
-            for name in _dotted(path):
-                found.setdefault(name, path)
-        return found
+    """dotted module name -> path, over every .py file of the tree (read it, never change it)."""
+    return ctx.memo("ci_links.module_names", lambda: _module_names(tuple(ctx.facts.python.modules)))
 
-    return ctx.memo("ci_links.module_names", build)
+
+@lru_cache(maxsize=4)
+def _module_names(modules: tuple[str, ...]) -> dict[str, str]:
+    """One map per module list: the probes of a scan, and a diff's two scans, share it."""
+    found: dict[str, str] = {}
+    for path in modules:
+        for name in _dotted(path):
+            found.setdefault(name, path)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _known(modules: tuple[str, ...], notebooks: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(modules) | frozenset(notebooks)
 
 
 def _resolve(ctx: ProbeContext, inv: Any, workdir: str) -> list[str]:
-    modules = ctx.memo("ci_links.known", lambda: set(ctx.facts.python.modules) | set(ctx.facts.python.notebooks))
+    modules = ctx.memo("ci_links.known", lambda: _known(tuple(ctx.facts.python.modules),
+                                                         tuple(ctx.facts.python.notebooks)))
     candidates: list[str] = []
     if inv.script:
         candidates.append(posixpath.normpath(posixpath.join(workdir or ".", inv.script)))

@@ -431,7 +431,8 @@ class _CallSummary:
 
 
 def _file_tools(ctx: ProbeContext, pyfile: PyFile) -> dict[str, Found]:
-    return ctx.memo(f"tools:{pyfile.path}", lambda: _tools_in_file(ctx, pyfile))
+    return ctx.memo(f"tools:{pyfile.path}", lambda: ctx.facts.per_file(
+        "trackers.tools", pyfile.path, lambda: _tools_in_file(ctx, pyfile)))
 
 
 def _tracker_calls(ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring) -> Iterator[Evidence]:
@@ -505,15 +506,10 @@ HPO_CALLBACKS = frozenset({
 def _hpo_in_code(
     ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring
 ) -> Iterator[Evidence]:
-    searches: dict[str, list[Call]] = defaultdict(list)
-    for call in pyfile.calls:
-        for tool, prefix, attrs in HPO_CALLS:
-            if call.name.startswith(prefix + ".") and call.attr in attrs:
-                searches[tool].append(call)
+    searches, tracked_by = ctx.facts.per_file("trackers.hpo", pyfile.path, lambda: _hpo_searches(ctx, pyfile))
     if not searches:
         return
     entrypoint, via, _imported = reach(index, pyfile.path, wiring, pyfile.notebook)
-    tracked_by = _hpo_tracking(ctx, pyfile)
     for tool in sorted(searches):
         by = sorted(tracked_by | ({"tool"} if tool == "wandb_sweep" else set()))
         if tool == "sklearn_search":
@@ -527,11 +523,20 @@ def _hpo_in_code(
             reached_via=via,
         )
         downgrades = _reach_downgrades(pyfile, entrypoint, via)
-        calls = searches[tool]
         yield ctx.evidence(
-            "tracker.hpo", attrs, path=pyfile.path, lines=_span([(c.line, c.end_line) for c in calls]),
+            "tracker.hpo", attrs, path=pyfile.path, lines=_span(searches[tool]),
             subject=tool, strength=Strength.mention if downgrades else Strength.configured, downgrades=downgrades,
         )
+
+
+def _hpo_searches(ctx: ProbeContext, pyfile: PyFile) -> tuple[dict[str, list[tuple[int, int]]], set[str]]:
+    """The spans of each tool's search calls in one file, and how the file tracks them."""
+    searches: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for call in pyfile.calls:
+        for tool, prefix, attrs in HPO_CALLS:
+            if call.name.startswith(prefix + ".") and call.attr in attrs:
+                searches[tool].append((call.line, call.end_line))
+    return dict(searches), _hpo_tracking(ctx, pyfile) if searches else set()
 
 
 def _hpo_tracking(ctx: ProbeContext, pyfile: PyFile) -> set[str]:
@@ -646,6 +651,18 @@ def _seeds(ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring
     entrypoint, via, _imported = reach(index, pyfile.path, wiring, False)
     if not via:
         return  # seeds only matter where training is run (ET-n)
+    found = ctx.facts.per_file("trackers.seeds", pyfile.path, lambda: _seeding(ctx, pyfile))
+    if found is not None:
+        names, deterministic, spans = found
+        yield ctx.evidence(
+            "tracker.seeds",
+            Seeds(calls=names, deterministic=deterministic, entrypoint=entrypoint, reached_via=via),
+            path=pyfile.path, lines=_span(spans),
+        )
+
+
+def _seeding(ctx: ProbeContext, pyfile: PyFile) -> Optional[tuple[list[str], bool, list[tuple[int, int]]]]:
+    """The seeds one file sets, whether it asks for deterministic kernels, and the spans saying so."""
     lines = ctx.facts.lines(pyfile.path) or []
     names: set[str] = set()
     spans: list[tuple[int, int]] = []
@@ -669,12 +686,8 @@ def _seeds(ctx: ProbeContext, index: PythonIndex, pyfile: PyFile, wiring: Wiring
         line = (ctx.facts.text(pyfile.path) or "").count("\n", 0, match.start()) + 1
         spans.append((line, line))
     if not names and not deterministic:
-        return
-    yield ctx.evidence(
-        "tracker.seeds",
-        Seeds(calls=sorted(names), deterministic=deterministic, entrypoint=entrypoint, reached_via=via),
-        path=pyfile.path, lines=_span(spans),
-    )
+        return None
+    return sorted(names), deterministic, spans
 
 
 # -- committed run output -------------------------------------------------------------------------
