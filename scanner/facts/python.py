@@ -9,12 +9,11 @@ from their code cells and flagged, so probes can weigh them as weaker evidence.
 from __future__ import annotations
 
 import ast
-import gc
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
+from ..gcpolicy import collector_paused
 from ..patterns import lazy
 from .needles import Needles, imports_of  # noqa: F401  (imports_of is re-exported for probes)
 from .parallel import parallel_start
@@ -93,11 +92,11 @@ class PythonIndex:
         modules = [p for p in facts.snapshot.paths() if p.endswith(".py")]
         notebooks = [p for p in facts.snapshot.paths() if p.endswith(".ipynb")]
         files: dict[str, PyFile] = {}
-        with _collector_paused():
+        with collector_paused():
             finish_parsing = cls._index_paths(facts, prefilter, files)
 
         def finish() -> PythonIndex:
-            with _collector_paused():
+            with collector_paused():
                 finish_parsing()
             return cls(modules=modules, notebooks=notebooks, files=files)
 
@@ -161,19 +160,6 @@ class PythonIndex:
                 if imp.module == module or imp.module.startswith(module + "."):
                     yield pyfile, imp
                     break
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """AST nodes are many small objects that die young: cyclic GC passes over them cost more than
-    the parsing itself, so the collector pauses while we index."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _index_one(item: tuple[str, str]) -> PyFile:
