@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -246,6 +246,36 @@ def cache_clear(cache_dir: Optional[Path]) -> None:
 
     root = _cache_dir(cache_dir, False) or Path()
     click.echo(f"removed {clear(root)} generations from {root}")
+
+
+class _Size(click.ParamType):
+    """A size like 500M, 2G, 1.5GiB or a plain number of bytes."""
+
+    name = "size"
+    UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> int:
+        import re
+
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", str(value), re.IGNORECASE)
+        if match is None:
+            self.fail(f"{value!r} is not a size (e.g. 500M, 2G, 1048576)", param, ctx)
+        return int(float(match.group(1)) * self.UNITS[match.group(2).upper()])
+
+
+@cache.command("prune")
+@click.option("--max-size", type=_Size(), required=True, help="Keep at most this much, e.g. 500M or 2G.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="The cache to prune.")
+def cache_prune(max_size: int, cache_dir: Optional[Path]) -> None:
+    """Remove the entries no scan has needed for longest until the cache fits in --max-size."""
+    from .store import prune
+
+    root = _cache_dir(cache_dir, False) or Path()
+    done = prune(root, max_size)
+    click.echo(f"removed {done.files} entries ({done.bytes / 1_048_576:.1f} MiB) from {root}; "
+               f"{done.left / 1_048_576:.1f} MiB left")
 
 
 @main.command()

@@ -336,6 +336,7 @@ class _Side:
                 continue
             if stored.where != self._where():
                 items = [recite(item, self.snapshot) for item in items]
+            self.store.used(probe.id, self._key(probe))
             run = ProbeRun(evidence=items, matched=tuple(matched), reads=frozenset(stored.reads), digest="",
                            problems=dict(stored.problems))
             return Outcome(probe.id, items, run, None, time.perf_counter() - started, reused=True, recalled=True)

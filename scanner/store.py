@@ -145,6 +145,51 @@ def clear(root: Path) -> int:
 
 
 @dataclass(frozen=True)
+class Pruned:
+    """What ``prune`` removed and what is left (``mlscan cache prune``)."""
+
+    files: int
+    bytes: int
+    left: int  # bytes still held
+
+
+def prune(root: Path, max_bytes: int) -> Pruned:
+    """Remove the least recently used entries until the cache holds at most ``max_bytes``.
+
+    A scan that takes a run from the store refreshes the entry's modification time, so the
+    oldest files are the ones no scan has needed for longest: a platform team's batch of
+    repositories keeps the ones it scans again. Only files this store writes are touched."""
+    root = Path(root)
+    entries: list[tuple[float, str, int]] = []
+    for generation in (p for p in root.glob("runs-*") if p.is_dir()) if root.is_dir() else ():
+        for path in generation.rglob("*.json"):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            entries.append((stat.st_mtime, str(path), stat.st_size))
+    total = sum(size for _, _, size in entries)
+    files = freed = 0
+    for _, path, size in sorted(entries):
+        if total - freed <= max_bytes:
+            break
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        files, freed = files + 1, freed + size
+    return Pruned(files, freed, total - freed)
+
+
+def _touch(path: Path) -> None:
+    """Best effort: a read-only cache still serves hits."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """One recorded run: the inputs the probe touched, their digest, and what it emitted."""
 
@@ -186,9 +231,11 @@ class RunStore:
     # -- matched paths --------------------------------------------------------------
 
     def matches(self, paths_digest: str) -> Optional[dict[str, list[str]]]:
-        data = self._load(self.dir / "matches" / f"{paths_digest}.json")
+        path = self.dir / "matches" / f"{paths_digest}.json"
+        data = self._load(path)
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             return None
+        _touch(path)
         return data
 
     def save_matches(self, paths_digest: str, matched: dict[str, list[str]]) -> None:
@@ -196,6 +243,10 @@ class RunStore:
 
     def has_matches(self, paths_digest: str) -> bool:
         return (self.dir / "matches" / f"{paths_digest}.json").is_file()
+
+    def used(self, probe_id: str, key: str) -> None:
+        """Mark a run file as just needed, for :func:`prune`."""
+        _touch(self._run_file(probe_id, key))
 
     # -- runs -----------------------------------------------------------------------
 

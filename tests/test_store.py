@@ -301,3 +301,38 @@ def test_a_plugin_helper_module_is_part_of_the_fingerprint(tmp_path, monkeypatch
     finally:
         for name in [n for n in sys.modules if n.startswith("acme_mlscan_probe")]:
             del sys.modules[name]
+
+
+def test_prune_keeps_the_entries_scans_still_need(fixture_repo, tmp_path):
+    """Least recently *used* goes first: a hit refreshes its entry, so a repository scanned
+    again keeps its runs while one not scanned since loses them."""
+    import os
+
+    root = tmp_path / "c"
+    again, once = fixture_repo("scripts-basic"), fixture_repo("churn-dvc-gx")
+    _scan(again, cache=root)
+    files_again = set(root.glob("runs-*/**/*.json"))
+    _scan(once, cache=root)
+    for path in root.glob("runs-*/**/*.json"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # both scans long ago
+    said, progress = _messages()
+    _scan(again, cache=root, progress=progress)  # every probe recalled, its entry refreshed
+    assert any("unchanged since an earlier scan" in m for m in said)
+    only_once = set(root.glob("runs-*/**/*.json")) - files_again
+    assert only_once
+    keep = sum(p.stat().st_size for p in files_again)
+    result = CliRunner().invoke(main, ["cache", "prune", "--max-size", str(keep), "--cache-dir", str(root)])
+    assert result.exit_code == 0, result.output
+    assert f"removed {len(only_once)} entries" in result.stdout
+    assert all(p.exists() for p in files_again) and not any(p.exists() for p in only_once)
+    assert _scan(again, cache=root) == _scan(again)  # what is left still serves, unchanged
+
+
+def test_prune_sizes_and_errors(tmp_path):
+    runner = CliRunner()
+    (tmp_path / "unrelated.json").write_text("{}")
+    ok = runner.invoke(main, ["cache", "prune", "--max-size", "1.5GiB", "--cache-dir", str(tmp_path)])
+    assert ok.exit_code == 0 and "removed 0 entries" in ok.stdout
+    assert (tmp_path / "unrelated.json").exists()  # never a file this store did not write
+    bad = runner.invoke(main, ["cache", "prune", "--max-size", "lots", "--cache-dir", str(tmp_path)])
+    assert bad.exit_code == 2 and "is not a size" in bad.output
